@@ -1,0 +1,178 @@
+/*
+ * config.h — gridline's configuration (libconfig), loaded into plain C
+ * structs that own all their memory (nothing points into libconfig, which
+ * is freed before config_load() returns), validated as a whole.
+ *
+ * A reload parses into a new struct config, validates it, and the caller
+ * swaps it in; on error the old one stays. Every key has a default (see
+ * conf/gridline.conf), so a file with only the stable keys of SPEC.md
+ * works: built-in categories repair/errand/service, the command keywords,
+ * the Chinese templates and the limits below.
+ */
+#ifndef GRIDLINE_CONFIG_H
+#define GRIDLINE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "text.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/gridline/gridline.conf"
+#define CONFIG_ID_MAX 32        /* worker, grid and category ids */
+
+enum worker_role { ROLE_GRID, ROLE_LEADER, ROLE_VENDOR, ROLE_OPERATOR, ROLE_SPECIALIST };
+const char *worker_role_name(enum worker_role r);
+
+struct worker {
+	char *id;            /* "w01" */
+	char *name;          /* "李娜" */
+	char *phone;         /* normalised E.164, "+8613900000001" */
+	enum worker_role role;
+	int line;            /* config line, for messages */
+};
+
+struct grid {
+	char *id;            /* "g1" */
+	char *name;          /* "第一网格" */
+	char *worker;        /* worker id of the grid worker, or NULL */
+	char *leader;        /* worker id of the grid leader, or NULL */
+	char **addresses;    /* address patterns, e.g. "解放南路281号院" */
+	size_t n_addresses;
+	int line;
+};
+
+/* Who gets a new ticket of a category. */
+enum assign_rule {
+	ASSIGN_GRID,         /* the grid's worker */
+	ASSIGN_WORKER,       /* a fixed worker or vendor (`worker`); the grid worker is copied when copy_grid */
+	ASSIGN_ROLE,         /* the first worker with role `role` */
+	ASSIGN_OPERATORS,    /* the operators' queue (no assignee) */
+};
+
+struct category {
+	char *id;            /* "repair"; "unclassified" is reserved */
+	char *name;          /* display name in texts, "报修" */
+	char **keywords;     /* resident keywords */
+	size_t n_keywords;
+	enum assign_rule assign;
+	char *worker;        /* ASSIGN_WORKER: worker id */
+	enum worker_role role; /* ASSIGN_ROLE */
+	bool copy_grid;      /* also notify the grid's worker */
+	int line;
+};
+
+/* Template keys; see config.c for the defaults and their variables. */
+enum tmpl_id {
+	TMPL_ACK,            /* to resident: ticket created */
+	TMPL_ACK_UNCLASSIFIED, /* to resident: free text received */
+	TMPL_NOTIFY,         /* to assignee: new ticket */
+	TMPL_NOTIFY_COPY,    /* to a copied worker */
+	TMPL_NOTIFY_OPERATORS, /* to operators: a ticket with no owner */
+	TMPL_STATUS,         /* to resident: one line per open ticket */
+	TMPL_STATUS_NONE,    /* to resident: no open tickets */
+	TMPL_CANCELLED,      /* to resident: cancelled */
+	TMPL_CANCELLED_WORKER, /* to assignee: resident cancelled */
+	TMPL_ACCEPTED,       /* to resident: a worker accepted */
+	TMPL_ACCEPT_OK,      /* to worker: you accepted */
+	TMPL_DONE,           /* to resident: done, please rate */
+	TMPL_DONE_OK,        /* to worker: recorded as done */
+	TMPL_RATED,          /* to resident: thanks, closed */
+	TMPL_REOPENED,       /* to resident: rated 3, reopened */
+	TMPL_REOPENED_WORKER, /* to worker: rated 3, do it again */
+	TMPL_HELP,           /* to resident: keyword list */
+	TMPL_STOP,           /* to resident: opted out */
+	TMPL_DENIED,         /* to anyone: not allowed ({reason}) */
+	TMPL_UNKNOWN_TICKET, /* to anyone: no such ticket */
+	TMPL_WORKER_HELP,    /* to worker: a worker text we did not understand */
+	TMPL_HANDED_OVER,    /* to worker: 退回/转 done, now with {worker} */
+	_TMPL_MAX,
+};
+const char *tmpl_name(enum tmpl_id t);
+
+struct provider_config {
+	char *type;          /* "spool" (others in later issues) */
+	char *inbox;         /* spool: inbound directory */
+	char *outbox;        /* spool: outbound directory */
+	double rate;         /* texts per second; 0 = unpaced */
+	int line;
+};
+
+struct limits {
+	unsigned notice_segments;  /* max segments of a worker notice (free text cut to fit); default 2 */
+	unsigned reply_segments;   /* max segments of a reply to a resident; default 1 */
+	unsigned max_body;         /* bytes of an inbound body kept for a ticket; default 16384 */
+	unsigned batch;            /* inbound messages per transaction; default 500 */
+	unsigned send_attempts;    /* outbox attempts before failed; default 8 */
+	double retry_min;          /* first retry delay, seconds; default 5 */
+	double retry_max;          /* retry delay cap, seconds; default 900 */
+};
+
+struct config {
+	char *path;          /* the file this was loaded from */
+	char *database;
+	char *country_code;  /* "86" */
+	double poll_interval;
+	char *timezone;      /* "" = system local time */
+	bool mask_phones;    /* log.mask_phones, default true */
+	int log_level;       /* LOG_* from log.level, default LOG_INFO */
+
+	struct provider_config provider;
+
+	struct worker *workers;
+	size_t n_workers;
+	struct grid *grids;
+	size_t n_grids;
+	struct category *categories;   /* configured or built-in; never empty */
+	size_t n_categories;
+
+	/* command keywords, indexed by enum intent (STATUS..LIST) */
+	char **commands[_INTENT_MAX];
+	size_t n_commands[_INTENT_MAX];
+
+	char *templates[_TMPL_MAX];
+	struct limits limits;
+};
+
+/* Problems found while loading: "file:line: what" strings. */
+struct diag {
+	char **lines;
+	size_t n;
+	size_t n_errors;     /* lines that are errors (the rest are warnings) */
+};
+void diag_release(struct diag *d);
+
+/*
+ * Load and validate path. Every problem (syntax, unknown key, wrong type,
+ * bad value, dangling worker/grid reference, duplicate id or phone,
+ * template with an unknown variable, ...) is appended to d as
+ * "path:line: what"; warnings too. Returns 0 and a new config in *ret, or
+ * -EINVAL when d holds at least one error (*ret untouched), or -errno when
+ * the file cannot be read.
+ */
+int config_load(const char *path, struct config **ret, struct diag *d);
+void config_free(struct config *c); /* NULL is fine */
+
+/* Lookups; NULL when absent. */
+const struct worker *config_worker(const struct config *c, const char *id);
+const struct worker *config_worker_by_phone(const struct config *c, const char *e164);
+const struct grid *config_grid(const struct config *c, const char *id);
+const struct category *config_category(const struct config *c, const char *id);
+/* First worker with that role, NULL if none. */
+const struct worker *config_worker_by_role(const struct config *c, enum worker_role role);
+/*
+ * The grid whose address pattern occurs in text, the longest pattern
+ * winning; *ret_pattern (may be NULL) gets the matched pattern.
+ */
+const struct grid *config_grid_by_address(const struct config *c, const char *text,
+					  const char **ret_pattern);
+/* The grid's leader: its `leader`, else the first worker with role leader. */
+const struct worker *config_grid_leader(const struct config *c, const struct grid *g);
+
+/*
+ * Build the keyword sets: residents (categories + resident commands) and
+ * workers (worker commands). Caller frees with keyword_set_free().
+ */
+struct keyword_set *config_resident_keywords(const struct config *c);
+struct keyword_set *config_worker_keywords(const struct config *c);
+
+#endif

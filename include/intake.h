@@ -1,0 +1,35 @@
+/*
+ * intake.h — what happens to one inbound message: store it, work out who
+ * sent it and what they ask, create or move tickets, record every
+ * transition in the history and queue every reply and notice in the
+ * outbox. Runs inside the caller's transaction; never sends anything.
+ */
+#ifndef GRIDLINE_INTAKE_H
+#define GRIDLINE_INTAKE_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "provider.h"
+#include "store.h"
+
+struct intake;
+
+/* cfg and store are borrowed and must outlive the intake (or be swapped). */
+struct intake *intake_new(const struct config *cfg, struct store *store);
+void intake_free(struct intake *in);
+/* Use a new config (after a reload): keyword sets rebuilt. */
+void intake_set_config(struct intake *in, const struct config *cfg);
+
+/*
+ * Handle one message from provider `provider` inside an open transaction:
+ * the inbound row is added (a duplicate provider id is a no-op returning
+ * 0 with *ret_dup true) and then acted on under a savepoint; if acting
+ * fails the savepoint is rolled back, the inbound row kept and marked bad
+ * with the reason, and an error logged. Returns 0, or <0 only when the
+ * message could not even be stored (the caller should roll back).
+ */
+int intake_message(struct intake *in, const char *provider, const struct provider_msg *m,
+		   int64_t now, bool *ret_dup);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * provider.h — the SMS provider interface. One adapter per file
+ * (provider_spool.c, later provider_twilio.c, ...), each a const struct
+ * provider_ops found by name in a NULL-terminated table.
+ *
+ * Adapters translate; policy (dedupe, retry, routing) stays outside them.
+ * Every operation is asynchronous with a completion callback so network
+ * adapters can run on the event loop; the spool adapter completes
+ * synchronously (before the call returns).
+ *
+ * Inbound is two-phase: fetch() hands over a batch; the caller stores and
+ * processes it in one transaction, commits, then calls ack() — only then
+ * may the adapter forget the messages (move spool files to done/, advance
+ * a cursor). A crash between commit and ack means the batch is fetched
+ * again and deduplicated by (provider, id).
+ */
+#ifndef GRIDLINE_PROVIDER_H
+#define GRIDLINE_PROVIDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "config.h"
+
+struct provider_msg {
+	char *id;            /* provider's message id, unique per provider */
+	char *from;          /* sender as the provider gave it; NULL if missing */
+	char *body;          /* raw bytes as received (maybe invalid UTF-8), NUL-terminated */
+	size_t body_len;
+	int64_t received_at; /* epoch seconds; 0 if unknown */
+	char *error;         /* non-NULL: the message is defective (why) but still recorded */
+	void *priv;          /* adapter's own (e.g. the spool file name) */
+};
+
+struct provider_batch {
+	struct provider_msg *msgs;
+	size_t n;
+	char *cursor;        /* cursor to save after commit, or NULL */
+};
+/* Frees the messages and the batch. NULL is fine. */
+void provider_batch_free(struct provider_batch *b);
+
+/* Outcome of a send. */
+struct provider_result {
+	int status;              /* 0 sent; -EAGAIN transient; other <0 permanent */
+	char provider_id[128];   /* the provider's id for the text, "" if none */
+	char error[256];         /* provider's code and message when status < 0 */
+	double retry_after;      /* seconds the provider asked us to wait, 0 if none */
+};
+
+struct provider;
+
+/* fetch completion: batch (caller owns; may be empty) or err < 0. */
+typedef void (*provider_fetch_cb)(void *ud, struct provider_batch *batch, int err);
+typedef void (*provider_send_cb)(void *ud, int64_t outbox_id, const struct provider_result *r);
+/* Called by an adapter when it knows new inbound is waiting (e.g. inotify). */
+typedef void (*provider_wake_cb)(void *ud);
+
+struct provider_ops {
+	const char *name;
+	/* Create from config; errors in err[errsize]. */
+	int (*open)(const struct provider_config *cfg, struct provider **ret, char *err, size_t errsize);
+	void (*close)(struct provider *p);
+	/* Optional: hook into the loop; call wake when inbound is waiting. */
+	int (*attach)(struct provider *p, sd_event *e, provider_wake_cb wake, void *ud);
+	/* Fetch at most max messages after cursor (NULL: from the start). */
+	int (*fetch)(struct provider *p, const char *cursor, size_t max, provider_fetch_cb cb, void *ud);
+	/* The batch is committed; forget it. */
+	int (*ack)(struct provider *p, struct provider_batch *b);
+	/* Send one text; cb is called exactly once (possibly before send returns). */
+	int (*send)(struct provider *p, int64_t outbox_id, const char *to, const char *body,
+		    provider_send_cb cb, void *ud);
+};
+
+/* Every provider starts with this header. */
+struct provider {
+	const struct provider_ops *ops;
+};
+
+/* The adapter called name, or NULL. */
+const struct provider_ops *provider_find(const char *name);
+
+extern const struct provider_ops provider_spool_ops;
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * store.h — the only module that speaks SQL. Owns the SQLite connection,
+ * the schema and its migrations (PRAGMA user_version), and one prepared
+ * statement per query, prepared once at open.
+ *
+ * Connection: WAL, synchronous=NORMAL, foreign_keys=ON, busy_timeout 5 s.
+ * Writers wrap their work in store_begin() (BEGIN IMMEDIATE) ...
+ * store_commit(); the daemon commits a batch of inbound messages, their
+ * effects and their outbox rows together, with a savepoint per message so
+ * one failing message does not undo the others.
+ *
+ * Times are epoch seconds (util_now()). Strings returned in structs are
+ * copies owned by the struct (release with the matching *_release()).
+ * All functions return 0 or a negative errno-style code (-EIO for an
+ * SQLite error, whose message is in store_errmsg()) and do not log.
+ */
+#ifndef GRIDLINE_STORE_H
+#define GRIDLINE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ticket.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_ID_MAX 64          /* config ids and phone numbers fit */
+
+struct store;
+
+/*
+ * Open (creating if absent) the database at path and migrate it forward
+ * to STORE_SCHEMA_VERSION in one transaction. Refuses (-EPROTO, message in
+ * *ret_err if non-NULL, caller frees) a database whose user_version is
+ * newer than this code knows. readonly opens without creating/migrating
+ * (for tools that only read; -ENOENT when absent).
+ */
+int store_open(const char *path, bool readonly, struct store **ret, char **ret_err);
+void store_close(struct store *s); /* finalizes every statement; NULL fine */
+const char *store_errmsg(struct store *s);
+/* user_version of the open database. */
+int store_schema_version(struct store *s);
+
+int store_begin(struct store *s);      /* BEGIN IMMEDIATE */
+int store_commit(struct store *s);
+int store_rollback(struct store *s);
+int store_savepoint(struct store *s);  /* SAVEPOINT msg */
+int store_release(struct store *s);    /* RELEASE msg */
+int store_rollback_to(struct store *s);/* ROLLBACK TO msg; RELEASE msg */
+
+/* ---- inbound messages ---- */
+
+enum inbound_state { IN_NEW, IN_PROCESSED, IN_BAD };
+
+/*
+ * Record an inbound message. (provider, provider_id) is unique: if it is
+ * already stored, nothing changes, *ret_dup = true and *ret_id is the
+ * existing row. sender may be NULL (a message without a sender); body is
+ * stored verbatim (valid UTF-8 or not is the caller's business — callers
+ * pass the UTF-8-fixed text).
+ */
+int store_inbound_add(struct store *s, const char *provider, const char *provider_id,
+		      const char *sender, const char *body, int64_t received_at, int64_t now,
+		      int64_t *ret_id, bool *ret_dup);
+/* Set state and error (NULL for none). */
+int store_inbound_set_state(struct store *s, int64_t id, enum inbound_state st, const char *error);
+/* Count inbound rows (all states). */
+int store_inbound_count(struct store *s, int64_t *ret);
+
+/* ---- residents ---- */
+
+struct resident {
+	char phone[STORE_ID_MAX];
+	char name[128];
+	char address[256];
+	char grid[STORE_ID_MAX];   /* "" when none */
+	bool opted_out;
+};
+
+/* -ENOENT when the phone is not in the register. */
+int store_resident_get(struct store *s, const char *phone, struct resident *ret);
+/* Insert or replace by phone (opted_out preserved on replace). */
+int store_resident_put(struct store *s, const struct resident *r, int64_t now);
+int store_resident_set_opt_out(struct store *s, const char *phone, bool opted_out, int64_t now);
+/*
+ * Call fn for every resident in the register, ordered by phone. The
+ * resident passed is valid only during the call; a non-zero return from
+ * fn stops and is returned. (For gridlinectl residents.)
+ */
+int store_residents_each(struct store *s, int (*fn)(void *ud, const struct resident *r), void *ud);
+
+/* ---- tickets ---- */
+
+struct ticket {
+	int64_t id;
+	char category[STORE_ID_MAX];
+	enum ticket_status status;
+	char grid[STORE_ID_MAX];      /* "" when none */
+	char assignee[STORE_ID_MAX];  /* "" when none */
+	char phone[STORE_ID_MAX];     /* reporter, E.164 */
+	char *text;                   /* the resident's description (owned) */
+	char address[256];            /* matched address pattern or register address, "" */
+	char channel[16];             /* "sms" or "phone" */
+	int64_t inbound_id;           /* 0 when none */
+	int64_t created_at;
+	int64_t updated_at;
+	int rating;                   /* 0 unrated, 1..3 */
+};
+void ticket_release(struct ticket *t);
+
+/*
+ * Insert t (id ignored; ticket ids start at 1001). created_at/updated_at
+ * taken from t. Returns the new id in *ret_id.
+ */
+int store_ticket_add(struct store *s, const struct ticket *t, int64_t *ret_id);
+/* -ENOENT if there is no such ticket. Caller releases *ret. */
+int store_ticket_get(struct store *s, int64_t id, struct ticket *ret);
+/* Set status, assignee ("" or NULL for none), rating (<0 keeps it), updated_at. */
+int store_ticket_update(struct store *s, int64_t id, enum ticket_status st,
+			const char *assignee, int rating, int64_t now);
+
+/* Filter for store_tickets_each(); NULL/"" fields match everything. */
+struct ticket_filter {
+	const char *status;   /* a status name, or "open" (new/assigned/accepted/done) */
+	const char *grid;
+	const char *phone;
+	const char *assignee;
+	size_t limit;         /* 0 = no limit */
+};
+/*
+ * Call fn for each matching ticket, newest first. The ticket passed is
+ * valid only during the call. A non-zero return from fn stops and is
+ * returned.
+ */
+int store_tickets_each(struct store *s, const struct ticket_filter *f,
+		       int (*fn)(void *ud, const struct ticket *t), void *ud);
+/* Counts for STATUS=: open tickets (new/assigned/accepted). */
+int store_ticket_count_open(struct store *s, int64_t *ret);
+
+/* ---- ticket history (append-only) ---- */
+
+struct ticket_event {
+	int64_t id;
+	int64_t ticket;
+	int64_t at;
+	char actor[STORE_ID_MAX + 16]; /* worker id, "resident:+86...", "system", "operator:X" */
+	char event[32];                /* "created", "assign", "accept", ... */
+	char from_status[16];          /* "" when none */
+	char to_status[16];
+	char *detail;                  /* owned, may be NULL */
+	int64_t inbound_id;            /* the message that caused it, 0 if none */
+};
+
+int store_event_add(struct store *s, int64_t ticket, int64_t at, const char *actor,
+		    const char *event, const char *from_status, const char *to_status,
+		    const char *detail, int64_t inbound_id);
+/* Events of a ticket, oldest first; same contract as store_tickets_each(). */
+int store_events_each(struct store *s, int64_t ticket,
+		      int (*fn)(void *ud, const struct ticket_event *e), void *ud);
+
+/* ---- outbox ---- */
+
+enum outbox_status { OB_QUEUED, OB_SENT, OB_DELIVERED, OB_FAILED, OB_UNKNOWN };
+const char *outbox_status_name(enum outbox_status s);
+
+struct outbox_msg {
+	int64_t id;
+	char recipient[STORE_ID_MAX];
+	char *body;                   /* owned */
+	int64_t ticket;               /* 0 when none */
+	int64_t inbound_id;           /* the message being answered, 0 when none */
+	char kind[32];                /* template name, e.g. "ack", "notify" */
+	enum outbox_status status;
+	int attempts;
+	int64_t next_attempt;
+	int64_t created_at;
+	int64_t sent_at;              /* 0 when not sent */
+	char provider_id[128];        /* "" when none */
+	char *error;                  /* owned, NULL when none */
+	int segments;
+};
+void outbox_msg_release(struct outbox_msg *m);
+
+/* Queue a text; next_attempt = now. Returns the row id in *ret_id (may be NULL). */
+int store_outbox_add(struct store *s, const char *recipient, const char *body, int64_t ticket,
+		     int64_t inbound_id, const char *kind, int segments, int64_t now,
+		     int64_t *ret_id);
+/*
+ * Queued rows with next_attempt <= now, oldest first, at most limit.
+ * Same contract as store_tickets_each().
+ */
+int store_outbox_due(struct store *s, int64_t now, size_t limit,
+		     int (*fn)(void *ud, const struct outbox_msg *m), void *ud);
+/* Earliest next_attempt among queued rows; -ENOENT when nothing is queued. */
+int store_outbox_next_due(struct store *s, int64_t *ret_at);
+int store_outbox_mark_sent(struct store *s, int64_t id, const char *provider_id, int64_t now);
+/* attempts += 1, next_attempt = next_at, error recorded; stays queued. */
+int store_outbox_mark_retry(struct store *s, int64_t id, int64_t next_at, const char *error);
+/* attempts += 1, status failed, error recorded. */
+int store_outbox_mark_failed(struct store *s, int64_t id, const char *error, int64_t now);
+/* all=false: queued and failed only; newest first. */
+int store_outbox_each(struct store *s, bool all,
+		      int (*fn)(void *ud, const struct outbox_msg *m), void *ud);
+int store_outbox_count_queued(struct store *s, int64_t *ret);
+
+/* ---- provider cursor, worker state ---- */
+
+/* -ENOENT when unset. value copied into buf[size]. */
+int store_cursor_get(struct store *s, const char *provider, char *buf, size_t size);
+int store_cursor_set(struct store *s, const char *provider, const char *value, int64_t now);
+
+/* The ticket a worker was last notified about (for bare replies). */
+int store_worker_last_set(struct store *s, const char *worker, int64_t ticket, int64_t now);
+/* -ENOENT when none. */
+int store_worker_last_get(struct store *s, const char *worker, int64_t *ret_ticket);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * util.h — small helpers shared by every module: allocation that dies on
+ * out-of-memory, bounded string copies, the clock seam.
+ *
+ * The clock: all business time (ticket timestamps, outbox next-attempt,
+ * deadlines) is wall-clock seconds since the epoch from util_now(), read
+ * from CLOCK_REALTIME so that libfaketime can move it in tests. Event-loop
+ * scheduling uses CLOCK_MONOTONIC inside the loop module only.
+ */
+#ifndef GRIDLINE_UTIL_H
+#define GRIDLINE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* malloc/calloc/realloc/strdup that call fatal() on out-of-memory. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);          /* NULL in, NULL out */
+char *xstrndup(const char *s, size_t n);
+/* printf into a new heap string; fatal() on out-of-memory. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Copy src into dst[size], always NUL-terminated.
+ * Returns 0, or -ENAMETOOLONG when src did not fit (dst holds the
+ * truncated prefix, cut on a UTF-8 character boundary).
+ */
+int str_copy(char *dst, size_t size, const char *src);
+
+/* Wall-clock seconds since the epoch (CLOCK_REALTIME; faketime moves it). */
+int64_t util_now(void);
+
+/* Monotonic microseconds (CLOCK_MONOTONIC), for measuring durations only. */
+uint64_t util_mono_usec(void);
+
+/* Format t (epoch seconds) as local "YYYY-MM-DD HH:MM" into buf[size]. */
+const char *util_fmt_time(int64_t t, char *buf, size_t size);
+
+/* A uniformly random double in [0,1), for retry jitter. */
+double util_random(void);
+
+#endif

@@ -1,0 +1,338 @@
+/*
+ * daemon.c — gridlined's event loop.
+ *
+ * Sources: a defer source `work` that runs one inbound batch (enabled by
+ * the provider's wake-up, the poll timer, or a full previous batch, so
+ * signals and the watchdog get their turn between batches); the poll
+ * timer (CLOCK_MONOTONIC, every poll_interval, with slack so the kernel
+ * may coalesce wake-ups); the outbox retry timer (armed for the earliest
+ * queued row); SIGTERM/SIGINT/SIGHUP through signalfd. The watchdog is
+ * sd-event's own (sd_event_set_watchdog). Signal handlers do no work:
+ * sd-event turns them into events handled between batches, so a SIGTERM
+ * always finds the transaction in hand finished.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "daemon.h"
+#include "intake.h"
+#include "log.h"
+#include "outbox.h"
+#include "provider.h"
+#include "store.h"
+#include "util.h"
+
+struct daemon {
+	struct config *cfg;
+	struct store *store;
+	struct provider *provider;
+	struct intake *intake;
+	struct outbox *outbox;
+	sd_event *event;
+	sd_event_source *work, *poll, *retry;
+	bool once;
+	bool busy;          /* a fetch is in flight */
+	bool more;          /* the last batch was full: fetch again */
+	int result;
+	uint64_t processed; /* messages handled since start */
+};
+
+static void daemon_status(struct daemon *d)
+{
+	int64_t open = 0, queued = 0;
+
+	if (d->once)
+		return;
+	store_ticket_count_open(d->store, &open);
+	store_outbox_count_queued(d->store, &queued);
+	sd_notifyf(false, "STATUS=%lld open tickets, %lld texts queued, %llu messages handled",
+		   (long long)open, (long long)queued, (unsigned long long)d->processed);
+}
+
+/* Arm the retry timer for the earliest queued text. */
+static void daemon_arm_retry(struct daemon *d)
+{
+	int64_t at, now = util_now();
+	uint64_t mono;
+
+	if (d->once || store_outbox_next_due(d->store, &at) < 0) {
+		sd_event_source_set_enabled(d->retry, SD_EVENT_OFF);
+		return;
+	}
+	sd_event_now(d->event, CLOCK_MONOTONIC, &mono);
+	mono += (uint64_t)(at > now ? at - now : 0) * 1000000u;
+	sd_event_source_set_time(d->retry, mono);
+	sd_event_source_set_enabled(d->retry, SD_EVENT_ONESHOT);
+}
+
+static void daemon_flush(struct daemon *d)
+{
+	outbox_flush(d->outbox, util_now());
+	daemon_arm_retry(d);
+	daemon_status(d);
+	if (d->once)
+		sd_event_exit(d->event, 0);
+}
+
+static void on_batch(void *ud, struct provider_batch *b, int err)
+{
+	struct daemon *d = ud;
+	int64_t now = util_now();
+	size_t n_new = 0;
+	int r;
+
+	d->busy = false;
+	d->more = false;
+	if (err < 0 || !b) {
+		log_errno(LOG_ERR, err, "provider %s: fetch failed", d->provider->ops->name);
+		goto done;
+	}
+	r = store_begin(d->store);
+	for (size_t i = 0; r == 0 && i < b->n; i++) {
+		bool dup;
+		r = intake_message(d->intake, d->provider->ops->name, &b->msgs[i], now, &dup);
+		n_new += !dup;
+	}
+	if (r == 0 && b->cursor)
+		r = store_cursor_set(d->store, d->provider->ops->name, b->cursor, now);
+	if (r == 0)
+		r = store_commit(d->store);
+	if (r < 0) {
+		log_error("could not store %zu inbound message(s): %s; will retry", b->n,
+			  store_errmsg(d->store));
+		store_rollback(d->store);
+		goto done;
+	}
+	d->processed += n_new;
+	d->provider->ops->ack(d->provider, b);
+	d->more = b->n == d->cfg->limits.batch;
+done:
+	provider_batch_free(b);
+	if (d->more)
+		sd_event_source_set_enabled(d->work, SD_EVENT_ONESHOT);
+	else
+		daemon_flush(d);
+}
+
+static int on_work(sd_event_source *s, void *ud)
+{
+	struct daemon *d = ud;
+	char cursor[512];
+	int r;
+
+	if (d->busy)
+		return 0;
+	d->busy = true;
+	r = store_cursor_get(d->store, d->provider->ops->name, cursor, sizeof(cursor));
+	r = d->provider->ops->fetch(d->provider, r == 0 ? cursor : NULL, d->cfg->limits.batch,
+				    on_batch, d);
+	if (r < 0) {
+		d->busy = false;
+		log_errno(LOG_ERR, r, "provider %s: fetch", d->provider->ops->name);
+		daemon_flush(d);
+	}
+	return 0;
+}
+
+static void on_wake(void *ud)
+{
+	struct daemon *d = ud;
+
+	sd_event_source_set_enabled(d->work, SD_EVENT_ONESHOT);
+}
+
+static int on_poll(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct daemon *d = ud;
+
+	on_wake(d);
+	sd_event_source_set_time(s, usec + (uint64_t)(d->cfg->poll_interval * 1e6));
+	return 0;
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *ud)
+{
+	daemon_flush(ud);
+	return 0;
+}
+
+/* SIGHUP: load, validate, swap; on any error keep running on the old config. */
+static void daemon_reload(struct daemon *d)
+{
+	struct config *nc = NULL;
+	struct provider *np = NULL;
+	struct diag dg = { 0 };
+	char err[256];
+	int r;
+
+	sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)util_mono_usec());
+	r = config_load(d->cfg->path, &nc, &dg);
+	for (size_t i = 0; i < dg.n; i++)
+		log_msg(i < dg.n && r < 0 ? LOG_ERR : LOG_WARNING, "%s", dg.lines[i]);
+	diag_release(&dg);
+	if (r < 0) {
+		log_error("reload of %s failed; still running on the previous configuration",
+			  d->cfg->path);
+		goto out;
+	}
+	if (strcmp(nc->database, d->cfg->database) != 0)
+		log_warn("database changed to %s: takes effect at the next restart", nc->database);
+	r = provider_find(nc->provider.type)->open(&nc->provider, &np, err, sizeof(err));
+	if (r < 0) {
+		log_error("reload: provider: %s; still running on the previous configuration", err);
+		config_free(nc);
+		goto out;
+	}
+	if (np->ops->attach && np->ops->attach(np, d->event, on_wake, d) < 0) {
+		log_error("reload: cannot watch the new provider; keeping the previous configuration");
+		np->ops->close(np);
+		config_free(nc);
+		goto out;
+	}
+	/* the database stays the one we opened */
+	free(nc->database);
+	nc->database = xstrdup(d->cfg->database);
+	d->provider->ops->close(d->provider);
+	d->provider = np;
+	intake_set_config(d->intake, nc);
+	outbox_set_config(d->outbox, nc, np);
+	config_free(d->cfg);
+	d->cfg = nc;
+	log_set_level(nc->log_level);
+	log_set_mask_phones(nc->mask_phones);
+	log_info("configuration reloaded from %s", nc->path);
+	on_wake(d);
+out:
+	sd_notify(false, "READY=1");
+	daemon_status(d);
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+	struct daemon *d = ud;
+
+	if (si->ssi_signo == SIGHUP) {
+		daemon_reload(d);
+		return 0;
+	}
+	log_info("received %s; exiting", strsignal((int)si->ssi_signo));
+	sd_notify(false, "STOPPING=1");
+	sd_event_exit(d->event, 0);
+	return 0;
+}
+
+int daemon_new(struct config *cfg, struct daemon **ret)
+{
+	struct daemon *d = xcalloc(1, sizeof(*d));
+	const struct provider_ops *ops;
+	char err[256], *serr = NULL;
+	int r;
+
+	d->cfg = cfg;
+	r = store_open(cfg->database, false, &d->store, &serr);
+	if (r < 0) {
+		log_error("database %s: %s", cfg->database, serr ? serr : strerror(-r));
+		free(serr);
+		goto err;
+	}
+	ops = provider_find(cfg->provider.type);
+	r = ops ? ops->open(&cfg->provider, &d->provider, err, sizeof(err)) : -EINVAL;
+	if (r < 0) {
+		log_error("provider %s: %s", cfg->provider.type, ops ? err : "unknown type");
+		goto err;
+	}
+	d->intake = intake_new(cfg, d->store);
+	d->outbox = outbox_new(cfg, d->store, d->provider);
+	*ret = d;
+	return 0;
+err:
+	daemon_free(d);
+	return r;
+}
+
+void daemon_free(struct daemon *d)
+{
+	if (!d)
+		return;
+	sd_event_source_disable_unref(d->work);
+	sd_event_source_disable_unref(d->poll);
+	sd_event_source_disable_unref(d->retry);
+	outbox_free(d->outbox);
+	intake_free(d->intake);
+	if (d->provider)
+		d->provider->ops->close(d->provider);
+	sd_event_unref(d->event);
+	store_close(d->store);
+	config_free(d->cfg);
+	free(d);
+}
+
+static int daemon_setup_loop(struct daemon *d)
+{
+	uint64_t now, interval = (uint64_t)(d->cfg->poll_interval * 1e6);
+	sigset_t ss;
+	int r;
+
+	r = sd_event_default(&d->event);
+	if (r < 0)
+		return r;
+	r = sd_event_add_defer(d->event, &d->work, on_work, d);
+	if (r < 0)
+		return r;
+	sd_event_source_set_enabled(d->work, SD_EVENT_ONESHOT);
+	if (d->once)
+		return 0;
+
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	if ((r = sd_event_add_signal(d->event, NULL, SIGTERM, on_signal, d)) < 0 ||
+	    (r = sd_event_add_signal(d->event, NULL, SIGINT, on_signal, d)) < 0 ||
+	    (r = sd_event_add_signal(d->event, NULL, SIGHUP, on_signal, d)) < 0)
+		return r;
+	sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+	r = sd_event_add_time(d->event, &d->poll, CLOCK_MONOTONIC, now + interval, interval / 10,
+			      on_poll, d);
+	if (r < 0)
+		return r;
+	sd_event_source_set_enabled(d->poll, SD_EVENT_ON);
+	r = sd_event_add_time(d->event, &d->retry, CLOCK_MONOTONIC, now, 100000, on_retry, d);
+	if (r < 0)
+		return r;
+	sd_event_source_set_enabled(d->retry, SD_EVENT_OFF);
+	if (d->provider->ops->attach) {
+		r = d->provider->ops->attach(d->provider, d->event, on_wake, d);
+		if (r < 0)
+			return r;
+	}
+	return sd_event_set_watchdog(d->event, true);
+}
+
+int daemon_run(struct daemon *d, bool once)
+{
+	int r;
+
+	d->once = once;
+	r = daemon_setup_loop(d);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "event loop setup");
+	if (!once) {
+		sd_notify(false, "READY=1");
+		daemon_status(d);
+		log_info("ready: database %s, provider %s, polling every %.1f s", d->cfg->database,
+			 d->cfg->provider.type, d->cfg->poll_interval);
+	}
+	r = sd_event_loop(d->event);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "event loop");
+	return 0;
+}

@@ -1,0 +1,758 @@
+/*
+ * intake.c — one inbound message: store it, understand it, act on it,
+ * queue the replies. Everything here runs inside the caller's
+ * transaction; nothing is sent from here.
+ *
+ * Every message from a sender gets exactly one reply (the ack, the
+ * answer, or a short refusal); notices to workers and residents are
+ * further rows. Every ticket change is one store_ticket_update() plus one
+ * history event naming the actor and the message that caused it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "intake.h"
+#include "log.h"
+#include "route.h"
+#include "sms.h"
+#include "text.h"
+#include "ticket.h"
+#include "util.h"
+
+struct intake {
+	const struct config *cfg;
+	struct store *store;
+	struct keyword_set *resident_kw;
+	struct keyword_set *worker_kw;
+};
+
+/* Everything about the message being handled. */
+struct msg_ctx {
+	struct intake *in;
+	int64_t inbound_id;
+	int64_t now;
+	const char *sender;              /* E.164 */
+	const struct worker *worker;     /* the sender as a worker, or NULL */
+	char actor[STORE_ID_MAX + 16];   /* for the history */
+	bool replied;
+};
+
+/* Template variables; unset ones render as "". */
+enum var { V_TICKET, V_CATEGORY, V_TEXT, V_ADDRESS, V_GRID, V_WORKER, V_WORKER_PHONE, V_PHONE,
+	   V_STATUS, V_NOTE, V_REASON, V_LIST, V_KEYWORDS, _V_MAX };
+static const char *const var_names[_V_MAX] = {
+	"ticket", "category", "text", "address", "grid", "worker", "worker_phone", "phone",
+	"status", "note", "reason", "list", "keywords",
+};
+
+struct vars {
+	const char *v[_V_MAX];
+	char ticket[24];
+};
+
+struct intake *intake_new(const struct config *cfg, struct store *store)
+{
+	struct intake *in = xcalloc(1, sizeof(*in));
+
+	in->store = store;
+	intake_set_config(in, cfg);
+	return in;
+}
+
+void intake_free(struct intake *in)
+{
+	if (!in)
+		return;
+	keyword_set_free(in->resident_kw);
+	keyword_set_free(in->worker_kw);
+	free(in);
+}
+
+void intake_set_config(struct intake *in, const struct config *cfg)
+{
+	keyword_set_free(in->resident_kw);
+	keyword_set_free(in->worker_kw);
+	in->cfg = cfg;
+	in->resident_kw = config_resident_keywords(cfg);
+	in->worker_kw = config_worker_keywords(cfg);
+}
+
+static void vars_ticket(struct vars *v, const struct config *c, const struct ticket *t)
+{
+	const struct category *cat = config_category(c, t->category);
+	const struct worker *w = t->assignee[0] ? config_worker(c, t->assignee) : NULL;
+	const struct grid *g = t->grid[0] ? config_grid(c, t->grid) : NULL;
+
+	snprintf(v->ticket, sizeof(v->ticket), "%lld", (long long)t->id);
+	v->v[V_TICKET] = v->ticket;
+	v->v[V_CATEGORY] = cat ? cat->name : "留言";
+	v->v[V_TEXT] = t->text;
+	v->v[V_ADDRESS] = t->address;
+	v->v[V_GRID] = g ? g->name : "";
+	v->v[V_WORKER] = w ? w->name : "值班员";
+	v->v[V_WORKER_PHONE] = w ? w->phone : "";
+	v->v[V_PHONE] = t->phone;
+	v->v[V_STATUS] = ticket_status_label(t->status);
+}
+
+/* A copy of s cut to at most max bytes on a character boundary. */
+static char *cut_copy(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	return xstrndup(s, n);
+}
+
+/* s with control characters as spaces (heap), or NULL when it has none. */
+static char *without_controls(const char *s)
+{
+	char *d;
+
+	if (!s || !s[strcspn(s, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+				"\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f")])
+		return NULL;
+	d = xstrdup(s);
+	for (char *p = d; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return d;
+}
+
+/*
+ * Render template id with v and queue it to `to`. Worker notices may take
+ * limits.notice_segments (the resident's text is cut to fit); everything
+ * else limits.reply_segments.
+ */
+static int queue(struct msg_ctx *mc, enum tmpl_id id, const char *to, int64_t ticket,
+		 const struct vars *v)
+{
+	const struct config *c = mc->in->cfg;
+	struct sms_var sv[_V_MAX];
+	struct sms_count cnt;
+	bool notice = id == TMPL_NOTIFY || id == TMPL_NOTIFY_COPY || id == TMPL_NOTIFY_OPERATORS;
+	/* a resident's control characters never reach anyone's phone */
+	char *text = without_controls(v->v[V_TEXT]), *body;
+	int r;
+
+	for (int i = 0; i < _V_MAX; i++)
+		sv[i] = (struct sms_var){ var_names[i], v->v[i] ? v->v[i] : "" };
+	if (text)
+		sv[V_TEXT].value = text;
+	r = sms_render(c->templates[id], sv, _V_MAX,
+		       notice ? c->limits.notice_segments : c->limits.reply_segments, "text", &body);
+	free(text);
+	if (r < 0)
+		return r;
+	sms_count(body, &cnt);
+	r = store_outbox_add(mc->in->store, to, body, ticket, mc->inbound_id, tmpl_name(id),
+			     (int)cnt.segments, mc->now, NULL);
+	free(body);
+	return r;
+}
+
+/* The one reply to the sender of the message. */
+static int reply(struct msg_ctx *mc, enum tmpl_id id, int64_t ticket, const struct vars *v)
+{
+	mc->replied = true;
+	return queue(mc, id, mc->sender, ticket, v);
+}
+
+static int deny(struct msg_ctx *mc, int64_t ticket, const char *reason)
+{
+	struct vars v = { 0 };
+
+	if (ticket) {
+		snprintf(v.ticket, sizeof(v.ticket), "%lld", (long long)ticket);
+		v.v[V_TICKET] = v.ticket;
+	}
+	v.v[V_REASON] = reason;
+	return reply(mc, TMPL_DENIED, ticket, &v);
+}
+
+/* Move t to `to` (assignee NULL keeps it), record the event, log it. */
+static int transition(struct msg_ctx *mc, struct ticket *t, enum ticket_status to,
+		      const char *assignee, int rating, const char *event, const char *detail)
+{
+	struct log_fields f = { t->id, event, t->grid[0] ? t->grid : NULL, NULL };
+	enum ticket_status from = t->status;
+	int r;
+
+	if (assignee)
+		str_copy(t->assignee, sizeof(t->assignee), assignee);
+	f.worker = t->assignee[0] ? t->assignee : NULL;
+	r = store_ticket_update(mc->in->store, t->id, to, t->assignee, rating, mc->now);
+	if (r == 0)
+		r = store_event_add(mc->in->store, t->id, mc->now, mc->actor, event,
+				    ticket_status_name(from), ticket_status_name(to), detail,
+				    mc->inbound_id);
+	if (r < 0)
+		return r;
+	t->status = to;
+	if (rating >= 0)
+		t->rating = rating;
+	log_event(LOG_INFO, &f, "ticket %lld %s -> %s by %s (%s)", (long long)t->id,
+		  ticket_status_name(from), ticket_status_name(to),
+		  strncmp(mc->actor, "resident:", 9) == 0 ? "resident" : mc->actor, event);
+	return 0;
+}
+
+/* Tell a worker about ticket t and remember it for their bare replies. */
+static int notify_worker(struct msg_ctx *mc, enum tmpl_id id, const struct worker *w,
+			 const struct ticket *t)
+{
+	struct vars v = { 0 };
+	int r;
+
+	vars_ticket(&v, mc->in->cfg, t);
+	r = queue(mc, id, w->phone, t->id, &v);
+	if (r == 0 && id != TMPL_NOTIFY_COPY)
+		r = store_worker_last_set(mc->in->store, w->id, t->id, mc->now);
+	return r;
+}
+
+/* A ticket nobody owns: every operator hears of it (leaders when there are none). */
+static int notify_operators(struct msg_ctx *mc, const struct ticket *t)
+{
+	const struct config *c = mc->in->cfg;
+	enum worker_role role = config_worker_by_role(c, ROLE_OPERATOR) ? ROLE_OPERATOR : ROLE_LEADER;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < c->n_workers; i++)
+		if (c->workers[i].role == role)
+			r = notify_worker(mc, TMPL_NOTIFY_OPERATORS, &c->workers[i], t);
+	return r;
+}
+
+/* A new ticket of category cat (NULL: unclassified) from the sender. */
+static int new_ticket(struct msg_ctx *mc, const struct category *cat, const char *text,
+		      const char *norm)
+{
+	const struct config *c = mc->in->cfg;
+	struct resident res;
+	struct route rt;
+	struct ticket t = { 0 };
+	struct vars v = { 0 };
+	bool registered;
+	char detail[160], ph[LOG_PHONE_MAX];
+	int r;
+
+	registered = store_resident_get(mc->in->store, mc->sender, &res) == 0;
+	route_ticket(c, cat, registered ? res.grid : NULL, registered ? res.address : NULL, norm, &rt);
+
+	str_copy(t.category, sizeof(t.category), cat ? cat->id : "unclassified");
+	t.status = TS_NEW;
+	if (rt.grid)
+		str_copy(t.grid, sizeof(t.grid), rt.grid->id);
+	str_copy(t.phone, sizeof(t.phone), mc->sender);
+	t.text = cut_copy(text, c->limits.max_body);
+	if (rt.address)
+		str_copy(t.address, sizeof(t.address), rt.address);
+	str_copy(t.channel, sizeof(t.channel), "sms");
+	t.inbound_id = mc->inbound_id;
+	t.created_at = t.updated_at = mc->now;
+
+	r = store_ticket_add(mc->in->store, &t, &t.id);
+	if (r < 0)
+		goto out;
+	snprintf(detail, sizeof(detail), "category %s; grid %s by %s", t.category,
+		 rt.grid ? rt.grid->id : "none", route_source_name(rt.source));
+	r = store_event_add(mc->in->store, t.id, mc->now, mc->actor, "created", NULL, "new", detail,
+			    mc->inbound_id);
+	if (r < 0)
+		goto out;
+	struct log_fields f = { t.id, "created", rt.grid ? rt.grid->id : NULL, NULL };
+	log_event(LOG_INFO, &f, "ticket %lld (%s) from %s, grid %s by %s", (long long)t.id,
+		  t.category, log_phone(mc->sender, ph), rt.grid ? rt.grid->id : "none",
+		  route_source_name(rt.source));
+
+	if (rt.assignee) {
+		snprintf(detail, sizeof(detail), "routed to %s", rt.assignee->id);
+		str_copy(mc->actor, sizeof(mc->actor), "system");
+		r = transition(mc, &t, TS_ASSIGNED, rt.assignee->id, -1, "assign", detail);
+		if (r == 0)
+			r = notify_worker(mc, TMPL_NOTIFY, rt.assignee, &t);
+	} else {
+		r = notify_operators(mc, &t);
+	}
+	if (r == 0 && rt.copy)
+		r = notify_worker(mc, TMPL_NOTIFY_COPY, rt.copy, &t);
+	if (r == 0) {
+		vars_ticket(&v, c, &t);
+		r = reply(mc, cat ? TMPL_ACK : TMPL_ACK_UNCLASSIFIED, t.id, &v);
+	}
+out:
+	free(t.text);
+	return r;
+}
+
+/* Load ticket id; on -ENOENT the sender is told. Returns 1 when loaded. */
+static int load_ticket(struct msg_ctx *mc, int64_t id, struct ticket *t)
+{
+	struct vars v = { 0 };
+	int r = store_ticket_get(mc->in->store, id, t);
+
+	if (r == 0)
+		return 1;
+	if (r != -ENOENT)
+		return r;
+	snprintf(v.ticket, sizeof(v.ticket), "%lld", (long long)id);
+	v.v[V_TICKET] = v.ticket;
+	r = reply(mc, TMPL_UNKNOWN_TICKET, 0, &v);
+	return r < 0 ? r : 0;
+}
+
+struct pick {
+	int64_t id;
+	size_t n;
+	enum ticket_status want;   /* _TS_MAX: any open but done */
+	char list[600];
+	size_t used;
+};
+
+static int pick_ticket(void *ud, const struct ticket *t)
+{
+	struct pick *p = ud;
+
+	if (p->want == _TS_MAX ? t->status == TS_DONE : t->status != p->want)
+		return 0;
+	if (p->n++ == 0)
+		p->id = t->id;
+	return 0;
+}
+
+static int list_ticket(void *ud, const struct ticket *t)
+{
+	struct pick *p = ud;
+	int n;
+
+	if (p->used >= sizeof(p->list))
+		return 1;
+	n = snprintf(p->list + p->used, sizeof(p->list) - p->used, "%s%lld %s", p->n ? "；" : "",
+		     (long long)t->id, ticket_status_label(t->status));
+	if (n < 0 || (size_t)n >= sizeof(p->list) - p->used) {
+		p->list[p->used] = '\0';
+		return 1;
+	}
+	p->used += (size_t)n;
+	p->n++;
+	return 0;
+}
+
+/*
+ * The ticket a resident means: the one named, else their only open
+ * ticket in state `want` (_TS_MAX: new/assigned/accepted). 0 = none/ambiguous.
+ */
+static int64_t resident_ticket(struct msg_ctx *mc, int64_t named, enum ticket_status want)
+{
+	struct ticket_filter f = { .status = "open", .phone = mc->sender };
+	struct pick p = { .want = want };
+
+	if (named)
+		return named;
+	if (store_tickets_each(mc->in->store, &f, pick_ticket, &p) < 0)
+		return 0;
+	return p.n == 1 || (p.n > 1 && want == TS_DONE) ? p.id : 0;
+}
+
+static int cmd_status(struct msg_ctx *mc, const struct parsed *p)
+{
+	struct ticket_filter f = { .status = "open", .phone = mc->sender, .limit = 5 };
+	struct pick pk = { 0 };
+	struct vars v = { 0 };
+	struct ticket t;
+	int r;
+
+	if (p->ticket) {
+		r = load_ticket(mc, p->ticket, &t);
+		if (r <= 0)
+			return r;
+		if (strcmp(t.phone, mc->sender) != 0 && !mc->worker) {
+			ticket_release(&t);
+			return deny(mc, p->ticket, "不是您报的事项");
+		}
+		list_ticket(&pk, &t);
+		ticket_release(&t);
+	} else {
+		r = store_tickets_each(mc->in->store, &f, list_ticket, &pk);
+		if (r < 0)
+			return r;
+	}
+	if (pk.n == 0)
+		return reply(mc, TMPL_STATUS_NONE, 0, &v);
+	v.v[V_LIST] = pk.list;
+	return reply(mc, TMPL_STATUS, p->ticket, &v);
+}
+
+/* Check authority and state; on refusal the sender is told (returns 1). */
+static int allowed(struct msg_ctx *mc, const struct actor *a, const struct ticket *t,
+		   enum ticket_action act, enum ticket_status *ret_to)
+{
+	struct ticket_ref ref = { t->status, t->phone, t->grid, t->assignee };
+	char reason[96];
+	int r;
+
+	if (ticket_authorize(a, &ref, act) < 0) {
+		r = deny(mc, t->id, a->kind == ACTOR_RESIDENT ? "不是您报的事项" : "此单不归您处理");
+		return r < 0 ? r : 1;
+	}
+	if (ticket_next(t->status, act, ret_to) < 0) {
+		snprintf(reason, sizeof(reason), "此单%s", ticket_status_label(t->status));
+		r = deny(mc, t->id, reason);
+		return r < 0 ? r : 1;
+	}
+	return 0;
+}
+
+static int cmd_cancel(struct msg_ctx *mc, const struct parsed *p)
+{
+	struct actor a = { .kind = ACTOR_RESIDENT, .phone = mc->sender };
+	const struct worker *w;
+	enum ticket_status to;
+	struct vars v = { 0 };
+	struct ticket t;
+	int64_t id = resident_ticket(mc, p->ticket, _TS_MAX);
+	int r;
+
+	if (!id)
+		return deny(mc, 0, "请回复 取消+单号");
+	r = load_ticket(mc, id, &t);
+	if (r <= 0)
+		return r;
+	r = allowed(mc, &a, &t, TA_CANCEL, &to);
+	if (r == 0)
+		r = transition(mc, &t, to, NULL, -1, "cancel", p->rest[0] ? p->rest : NULL);
+	if (r == 0) {
+		vars_ticket(&v, mc->in->cfg, &t);
+		r = reply(mc, TMPL_CANCELLED, t.id, &v);
+		w = t.assignee[0] ? config_worker(mc->in->cfg, t.assignee) : NULL;
+		if (r == 0 && w)
+			r = queue(mc, TMPL_CANCELLED_WORKER, w->phone, t.id, &v);
+	}
+	ticket_release(&t);
+	return r < 0 ? r : 0;
+}
+
+static int cmd_rate(struct msg_ctx *mc, const struct parsed *p)
+{
+	struct actor a = { .kind = ACTOR_RESIDENT, .phone = mc->sender };
+	const struct worker *w;
+	enum ticket_status to;
+	struct vars v = { 0 };
+	struct ticket t;
+	char *detail;
+	int64_t id;
+	int r;
+
+	if (p->rating < 1 || p->rating > 3)
+		return deny(mc, p->ticket, "请回复 评价+单号+1/2/3");
+	id = resident_ticket(mc, p->ticket, TS_DONE);
+	if (!id)
+		return deny(mc, 0, "没有待评价的事项");
+	r = load_ticket(mc, id, &t);
+	if (r <= 0)
+		return r;
+	r = allowed(mc, &a, &t, p->rating == 3 ? TA_RATE_BAD : TA_RATE_OK, &to);
+	detail = xasprintf("rating %d%s%s", p->rating, p->rest[0] ? ": " : "", p->rest);
+	if (r == 0)
+		r = transition(mc, &t, to, NULL, p->rating, p->rating == 3 ? "reopen" : "rate",
+			       detail);
+	if (r == 0) {
+		vars_ticket(&v, mc->in->cfg, &t);
+		r = reply(mc, p->rating == 3 ? TMPL_REOPENED : TMPL_RATED, t.id, &v);
+		w = t.assignee[0] ? config_worker(mc->in->cfg, t.assignee) : NULL;
+		if (r == 0 && w && p->rating == 3)
+			r = notify_worker(mc, TMPL_REOPENED_WORKER, w, &t);
+	}
+	free(detail);
+	ticket_release(&t);
+	return r < 0 ? r : 0;
+}
+
+static int cmd_help(struct msg_ctx *mc)
+{
+	const struct config *c = mc->in->cfg;
+	struct vars v = { 0 };
+	char kw[200] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < c->n_categories && used < sizeof(kw); i++) {
+		int n = snprintf(kw + used, sizeof(kw) - used, "%s%s", i ? "/" : "",
+				 c->categories[i].keywords[0]);
+		if (n < 0 || (size_t)n >= sizeof(kw) - used)
+			break;
+		used += (size_t)n;
+	}
+	v.v[V_KEYWORDS] = kw;
+	return reply(mc, TMPL_HELP, 0, &v);
+}
+
+static int cmd_stop(struct msg_ctx *mc)
+{
+	struct resident res = { 0 };
+	struct vars v = { 0 };
+	int r;
+
+	if (store_resident_get(mc->in->store, mc->sender, &res) == -ENOENT) {
+		str_copy(res.phone, sizeof(res.phone), mc->sender);
+		r = store_resident_put(mc->in->store, &res, mc->now);
+		if (r < 0)
+			return r;
+	}
+	r = store_resident_set_opt_out(mc->in->store, mc->sender, true, mc->now);
+	if (r == 0) {
+		struct log_fields f = { .event = "opt_out" };
+		char ph[LOG_PHONE_MAX];
+		log_event(LOG_INFO, &f, "%s opted out of non-essential texts",
+			  log_phone(mc->sender, ph));
+		r = reply(mc, TMPL_STOP, 0, &v);
+	}
+	return r;
+}
+
+/* The actor a worker acts as. */
+static void worker_actor(const struct config *c, const struct worker *w, struct actor *a,
+			 const char **grids, size_t max)
+{
+	a->phone = w->phone;
+	a->worker = w->id;
+	a->kind = w->role == ROLE_OPERATOR ? ACTOR_OPERATOR : ACTOR_WORKER;
+	if (w->role != ROLE_LEADER)
+		return;
+	a->kind = ACTOR_LEADER;
+	a->grids = grids;
+	a->n_grids = 0;
+	for (size_t i = 0; i < c->n_grids && a->n_grids < max; i++)
+		if (config_grid_leader(c, &c->grids[i]) == w)
+			grids[a->n_grids++] = c->grids[i].id;
+}
+
+static int cmd_list(struct msg_ctx *mc)
+{
+	struct ticket_filter f = { .status = "open", .assignee = mc->worker->id, .limit = 8 };
+	struct pick pk = { 0 };
+	struct vars v = { 0 };
+	int r = store_tickets_each(mc->in->store, &f, list_ticket, &pk);
+
+	if (r < 0)
+		return r;
+	if (pk.n == 0)
+		return reply(mc, TMPL_STATUS_NONE, 0, &v);
+	v.v[V_LIST] = pk.list;
+	return reply(mc, TMPL_STATUS, 0, &v);
+}
+
+static int worker_command(struct msg_ctx *mc, const struct parsed *p)
+{
+	const struct config *c = mc->in->cfg;
+	static const enum ticket_action acts[_INTENT_MAX] = {
+		[INTENT_ACCEPT] = TA_ACCEPT, [INTENT_DONE] = TA_DONE,
+		[INTENT_DECLINE] = TA_DECLINE, [INTENT_TRANSFER] = TA_TRANSFER,
+	};
+	const char *grids[64];
+	const struct worker *target = NULL;
+	enum ticket_status to;
+	struct actor a = { 0 };
+	struct vars v = { 0 };
+	struct ticket t;
+	int64_t id = p->ticket;
+	int r;
+
+	if (p->intent == INTENT_LIST)
+		return cmd_list(mc);
+	worker_actor(c, mc->worker, &a, grids, ELEMENTSOF(grids));
+	/* a bare reply acts on the ticket this worker was last told about */
+	if (!id && store_worker_last_get(mc->in->store, mc->worker->id, &id) < 0)
+		return deny(mc, 0, "请回复 指令+单号");
+	if (p->intent == INTENT_TRANSFER) {
+		char tid[CONFIG_ID_MAX];
+		size_t n = strcspn(p->rest, " ");
+		if (n == 0 || n >= sizeof(tid))
+			return deny(mc, id, "请回复 转+单号+工号");
+		memcpy(tid, p->rest, n);
+		tid[n] = '\0';
+		target = config_worker(c, tid);
+		if (!target)
+			return deny(mc, id, "没有这个工号");
+	}
+	r = load_ticket(mc, id, &t);
+	if (r <= 0)
+		return r;
+	r = allowed(mc, &a, &t, acts[p->intent], &to);
+	if (r != 0)
+		goto out;
+	switch (p->intent) {
+	case INTENT_ACCEPT:
+		r = transition(mc, &t, to, NULL, -1, "accept", NULL);
+		vars_ticket(&v, c, &t);
+		if (r == 0)
+			r = reply(mc, TMPL_ACCEPT_OK, t.id, &v);
+		if (r == 0)
+			r = queue(mc, TMPL_ACCEPTED, t.phone, t.id, &v);
+		break;
+	case INTENT_DONE:
+		r = transition(mc, &t, to, NULL, -1, "done", p->rest[0] ? p->rest : NULL);
+		vars_ticket(&v, c, &t);
+		v.v[V_NOTE] = p->rest;
+		if (r == 0)
+			r = reply(mc, TMPL_DONE_OK, t.id, &v);
+		if (r == 0)
+			r = queue(mc, TMPL_DONE, t.phone, t.id, &v);
+		break;
+	case INTENT_DECLINE: {
+		const struct grid *g = t.grid[0] ? config_grid(c, t.grid) : NULL;
+		const struct worker *leader = g ? config_grid_leader(c, g) : NULL;
+
+		if (leader == mc->worker)
+			leader = NULL;
+		r = transition(mc, &t, to, "", -1, "decline", p->rest[0] ? p->rest : NULL);
+		if (r == 0 && leader) {
+			r = transition(mc, &t, TS_ASSIGNED, leader->id, -1, "assign", "declined; to grid leader");
+			if (r == 0)
+				r = notify_worker(mc, TMPL_NOTIFY, leader, &t);
+		} else if (r == 0) {
+			r = notify_operators(mc, &t);
+		}
+		vars_ticket(&v, c, &t);
+		if (r == 0)
+			r = reply(mc, TMPL_HANDED_OVER, t.id, &v);
+		break;
+	}
+	case INTENT_TRANSFER:
+		r = transition(mc, &t, to, target->id, -1, "transfer", target->id);
+		if (r == 0)
+			r = notify_worker(mc, TMPL_NOTIFY, target, &t);
+		vars_ticket(&v, c, &t);
+		if (r == 0)
+			r = reply(mc, TMPL_HANDED_OVER, t.id, &v);
+		break;
+	default:
+		r = -EINVAL;
+	}
+out:
+	ticket_release(&t);
+	return r < 0 ? r : 0;
+}
+
+/* Act on the text of a stored message from sender. */
+static int act(struct msg_ctx *mc, const char *text)
+{
+	struct intake *in = mc->in;
+	char *norm = text_normalize(text);
+	struct parsed p;
+	int r;
+
+	if (mc->worker) {
+		text_parse(in->worker_kw, norm, &p);
+		if (p.intent != INTENT_NONE) {
+			str_copy(mc->actor, sizeof(mc->actor), mc->worker->id);
+			r = worker_command(mc, &p);
+			goto out;
+		}
+	}
+	snprintf(mc->actor, sizeof(mc->actor), "resident:%s", mc->sender);
+	text_parse(in->resident_kw, norm, &p);
+	if (p.intent == INTENT_NONE && !mc->worker) {
+		struct parsed pw;
+
+		/* a worker command from a phone that is not a worker's */
+		text_parse(in->worker_kw, norm, &pw);
+		if (pw.intent != INTENT_NONE && pw.keyword_end - norm > 0 &&
+		    strspn(norm, "0123456789") < (size_t)(pw.keyword_end - norm)) {
+			r = deny(mc, pw.ticket, "仅登记的网格员可用此指令");
+			goto out;
+		}
+	}
+	if (p.intent == INTENT_NONE && mc->worker) {
+		struct vars v = { 0 };
+
+		/* staff chatter ("好的") is not a resident's request */
+		r = reply(mc, TMPL_WORKER_HELP, 0, &v);
+		goto out;
+	}
+	switch (p.intent) {
+	case INTENT_CATEGORY:
+		r = new_ticket(mc, &in->cfg->categories[p.category], p.rest, norm);
+		break;
+	case INTENT_STATUS:
+		r = cmd_status(mc, &p);
+		break;
+	case INTENT_CANCEL:
+		r = cmd_cancel(mc, &p);
+		break;
+	case INTENT_RATE:
+		r = cmd_rate(mc, &p);
+		break;
+	case INTENT_HELP:
+		r = cmd_help(mc);
+		break;
+	case INTENT_STOP:
+		r = cmd_stop(mc);
+		break;
+	default:
+		r = new_ticket(mc, NULL, p.rest, norm);
+		break;
+	}
+out:
+	free(norm);
+	return r;
+}
+
+int intake_message(struct intake *in, const char *provider, const struct provider_msg *m,
+		   int64_t now, bool *ret_dup)
+{
+	struct msg_ctx mc = { .in = in, .now = now };
+	char phone[STORE_ID_MAX], ph[LOG_PHONE_MAX], esc[LOG_TEXT_MAX];
+	const char *sender = NULL, *error = m->error;
+	size_t bad = 0;
+	char *text = text_utf8_fix(m->body, m->body_len, &bad);
+	int r;
+
+	*ret_dup = false;
+	if (m->from && phone_normalize(m->from, in->cfg->country_code, phone, sizeof(phone)) == 0)
+		sender = phone;
+	else if (m->from && !error)
+		error = "sender is not a phone number";
+	r = store_inbound_add(in->store, provider, m->id, sender ? sender : m->from, text,
+			      m->received_at ? m->received_at : now, now, &mc.inbound_id, ret_dup);
+	if (r < 0 || *ret_dup)
+		goto out;
+	if (bad)
+		log_warn("message %lld from %s: %zu invalid UTF-8 byte(s) replaced by U+FFFD",
+			 (long long)mc.inbound_id, log_phone(sender ? sender : m->from, ph), bad);
+	if (error) {
+		log_warn("message %lld from %s recorded but not acted on: %s", (long long)mc.inbound_id,
+			 m->from ? log_phone(m->from, ph) : "(no sender)", log_text(error, esc));
+		r = store_inbound_set_state(in->store, mc.inbound_id, IN_BAD, error);
+		goto out;
+	}
+	mc.sender = sender;
+	mc.worker = config_worker_by_phone(in->cfg, sender);
+	r = store_savepoint(in->store);
+	if (r < 0)
+		goto out;
+	r = act(&mc, text);
+	if (r == 0) {
+		r = store_inbound_set_state(in->store, mc.inbound_id, IN_PROCESSED, NULL);
+		if (r == 0)
+			r = store_release(in->store);
+	}
+	if (r < 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "not processed: %s (%s)", strerror(-r),
+			 store_errmsg(in->store));
+		store_rollback_to(in->store);
+		log_error("message %lld from %s %s", (long long)mc.inbound_id, log_phone(sender, ph), why);
+		r = store_inbound_set_state(in->store, mc.inbound_id, IN_BAD, why);
+	}
+out:
+	free(text);
+	return r;
+}

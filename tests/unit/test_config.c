@@ -1,0 +1,918 @@
+/*
+ * test_config.c — loading and validating gridline.conf: the defaults of a
+ * file with only the stable keys, a full file, a table of broken files
+ * with the exact "file:line: what" each must produce, the default
+ * templates against their SMS segment limits, the keyword sets, address
+ * matching, and the shipped conf/gridline.conf and seeds/gridline.conf.
+ * Runs from the repository root (tests/run.py does).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "log.h"
+#include "sms.h"
+#include "text.h"
+#include "util.h"
+
+/* ---- helpers ----------------------------------------------------------- */
+
+struct loaded {
+	char path[64];
+	struct config *c;
+	struct diag d;
+	int r;
+};
+
+static void load_text(const char *text, struct loaded *ret)
+{
+	size_t n = strlen(text);
+	int fd;
+
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->path, sizeof(ret->path), "/tmp/test_config_XXXXXX");
+	fd = mkstemp(ret->path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, n), (ssize_t)n);
+	close(fd);
+	ret->r = config_load(ret->path, &ret->c, &ret->d);
+	unlink(ret->path);
+}
+
+static void loaded_release(struct loaded *l)
+{
+	config_free(l->c);
+	diag_release(&l->d);
+}
+
+static void dump(const struct diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		print_message("  %s\n", d->lines[i]);
+}
+
+/* Is "path:" + want among the diagnostics? A want ending in '*' is a prefix. */
+static bool has_line(const struct loaded *l, const char *want)
+{
+	size_t plen = strlen(l->path), wlen = strlen(want);
+	bool prefix = wlen > 0 && want[wlen - 1] == '*';
+
+	if (prefix)
+		wlen--;
+	for (size_t i = 0; i < l->d.n; i++) {
+		const char *s = l->d.lines[i];
+
+		if (strncmp(s, l->path, plen) != 0 || s[plen] != ':')
+			continue;
+		s += plen + 1;
+		if (prefix ? strncmp(s, want, wlen) == 0 : strcmp(s, want) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void expect_line(const struct loaded *l, const char *want)
+{
+	if (!has_line(l, want)) {
+		print_message("missing: %s:%s\ngot:\n", l->path, want);
+		dump(&l->d);
+		fail();
+	}
+}
+
+/* ---- stable keys only: every default ----------------------------------- */
+
+static const char stable_conf[] =
+	"database = \"/var/lib/gridline/gridline.db\";\n"
+	"country_code = \"86\";\n"
+	"poll_interval = 5.0;\n"
+	"provider = { type = \"spool\"; inbox = \"/var/spool/gridline/in\"; "
+	"outbox = \"/var/spool/gridline/out\"; };\n"
+	"grids = (\n"
+	"  { id = \"g1\"; name = \"第一网格\"; worker = \"w01\"; leader = \"w00\"; "
+	"addresses = [ \"解放南路281号院\" ]; }\n"
+	");\n"
+	"workers = (\n"
+	"  { id = \"w01\"; name = \"李娜\"; phone = \"+8613900000001\"; role = \"grid\"; },\n"
+	"  { id = \"w00\"; name = \"社区主任\"; phone = \"+8613900000009\"; role = \"leader\"; },\n"
+	"  { id = \"v01\"; name = \"广欣物业\"; phone = \"+8613900000100\"; role = \"vendor\"; }\n"
+	");\n";
+
+static void check_default_categories(const struct config *c)
+{
+	const struct category *rep, *err, *svc;
+
+	assert_int_equal(c->n_categories, 3);
+	rep = config_category(c, "repair");
+	err = config_category(c, "errand");
+	svc = config_category(c, "service");
+	assert_non_null(rep);
+	assert_non_null(err);
+	assert_non_null(svc);
+	assert_string_equal(rep->name, "报修");
+	assert_int_equal(rep->n_keywords, 8);
+	assert_string_equal(rep->keywords[0], "报修");
+	assert_string_equal(rep->keywords[7], "包修");
+	assert_int_equal(rep->assign, ASSIGN_ROLE);
+	assert_int_equal(rep->role, ROLE_VENDOR);
+	assert_true(rep->copy_grid);
+	assert_string_equal(err->name, "跑腿");
+	assert_int_equal(err->assign, ASSIGN_GRID);
+	assert_false(err->copy_grid);
+	assert_int_equal(err->n_keywords, 6);
+	assert_string_equal(svc->name, "办事");
+	assert_int_equal(svc->assign, ASSIGN_ROLE);
+	assert_int_equal(svc->role, ROLE_SPECIALIST);
+	assert_true(svc->copy_grid);
+	assert_null(config_category(c, "unclassified"));
+}
+
+static void check_default_commands(const struct config *c)
+{
+	static const struct {
+		enum intent i;
+		size_t n;
+		const char *first, *last;
+	} want[] = {
+		{ INTENT_STATUS, 5, "查询", "查讯" }, { INTENT_CANCEL, 3, "取消", "QX" },
+		{ INTENT_RATE, 3, "评价", "PJ" }, { INTENT_HELP, 5, "帮助", "BZ" },
+		{ INTENT_STOP, 4, "退订", "退定" }, { INTENT_ACCEPT, 5, "接单", "1" },
+		{ INTENT_DONE, 4, "完成", "WC" }, { INTENT_DECLINE, 3, "退回", "TH" },
+		{ INTENT_TRANSFER, 3, "转", "ZD" }, { INTENT_LIST, 3, "列表", "LB" },
+	};
+
+	for (size_t k = 0; k < ELEMENTSOF(want); k++) {
+		assert_int_equal(c->n_commands[want[k].i], want[k].n);
+		assert_string_equal(c->commands[want[k].i][0], want[k].first);
+		assert_string_equal(c->commands[want[k].i][want[k].n - 1], want[k].last);
+	}
+}
+
+static void check_default_rest(const struct config *c)
+{
+	assert_string_equal(c->database, "/var/lib/gridline/gridline.db");
+	assert_string_equal(c->country_code, "86");
+	assert_true(c->poll_interval == 5.0);
+	assert_string_equal(c->timezone, "");
+	assert_string_equal(c->provider.type, "spool");
+	assert_string_equal(c->provider.inbox, "/var/spool/gridline/in");
+	assert_string_equal(c->provider.outbox, "/var/spool/gridline/out");
+	assert_true(c->provider.rate == 0);
+	assert_int_equal(c->limits.notice_segments, 2);
+	assert_int_equal(c->limits.reply_segments, 1);
+	assert_int_equal(c->limits.max_body, 16384);
+	assert_int_equal(c->limits.batch, 500);
+	assert_int_equal(c->limits.send_attempts, 8);
+	assert_true(c->limits.retry_min == 5);
+	assert_true(c->limits.retry_max == 900);
+	assert_int_equal(c->log_level, LOG_INFO);
+	assert_true(c->mask_phones);
+	for (int t = 0; t < _TMPL_MAX; t++)
+		assert_true(c->templates[t] && *c->templates[t]);
+	assert_non_null(strstr(c->templates[TMPL_ACK], "【社区热线】"));
+	assert_non_null(strstr(c->templates[TMPL_NOTIFY], "接单 {ticket}"));
+	assert_non_null(strstr(c->templates[TMPL_DONE], "评价 {ticket} 1"));
+}
+
+static void test_stable_keys_defaults(void **state)
+{
+	struct loaded l;
+	const struct grid *g;
+
+	(void)state;
+	load_text(stable_conf, &l);
+	if (l.r != 0)
+		dump(&l.d);
+	assert_int_equal(l.r, 0);
+	assert_int_equal(l.d.n_errors, 0);
+	/* no specialist: the built-in service category says so */
+	expect_line(&l, " warning: category 'service': no worker has role 'specialist'; "
+		    "its tickets go to the grid worker");
+	assert_int_equal(l.d.n, 1);
+	assert_string_equal(l.c->path, l.path);
+	check_default_rest(l.c);
+	check_default_categories(l.c);
+	check_default_commands(l.c);
+	assert_int_equal(l.c->n_workers, 3);
+	assert_int_equal(l.c->workers[2].role, ROLE_VENDOR);
+	assert_int_equal(l.c->workers[0].line, 9);
+	assert_int_equal(l.c->n_grids, 1);
+	g = config_grid(l.c, "g1");
+	assert_non_null(g);
+	assert_string_equal(g->worker, "w01");
+	assert_string_equal(g->leader, "w00");
+	assert_int_equal(g->n_addresses, 1);
+	assert_string_equal(g->addresses[0], "解放南路281号院");
+	assert_int_equal(g->line, 6);
+	loaded_release(&l);
+}
+
+/* An empty file is a configuration too: all defaults, no one to route to. */
+static void test_empty_file(void **state)
+{
+	struct loaded l;
+
+	(void)state;
+	load_text("# nothing\n", &l);
+	assert_int_equal(l.r, 0);
+	assert_int_equal(l.d.n_errors, 0);
+	check_default_rest(l.c);
+	check_default_categories(l.c);
+	check_default_commands(l.c);
+	assert_int_equal(l.c->n_workers, 0);
+	assert_int_equal(l.c->n_grids, 0);
+	assert_null(config_grid_leader(l.c, NULL));
+	loaded_release(&l);
+}
+
+/* ---- a full file ------------------------------------------------------- */
+
+static const char full_conf[] =
+	"database = \"/srv/gl.db\";\n"
+	"country_code = \"852\";\n"
+	"poll_interval = 2;\n"
+	"timezone = \"\";\n"
+	"provider = { type = \"spool\"; inbox = \"/s/in\"; outbox = \"/s/out\"; rate = 2.5; };\n"
+	"grids = (\n"
+	"  { id = \"g1\"; name = \"一\"; worker = \"w01\"; addresses = [ \"A座\", \"菜园\" ]; },\n"
+	"  { id = \"g-2\"; worker = \"w02\"; leader = \"L\"; addresses = [ \"菜园小区\" ]; }\n"
+	");\n"
+	"workers = (\n"
+	"  { id = \"w01\"; name = \"甲\"; phone = \"9123 4567\"; },\n"
+	"  { id = \"w02\"; name = \"乙\"; phone = \"00852-9123-4568\"; role = \"grid\"; },\n"
+	"  { id = \"L\"; phone = \"+85291234569\"; role = \"leader\"; },\n"
+	"  { id = \"op_1\"; name = \"值班\"; phone = \"+85291234570\"; role = \"operator\"; }\n"
+	");\n"
+	"categories = (\n"
+	"  { id = \"complaint\"; name = \"投诉\"; keywords = [ \"投诉\", \"TS\" ]; assign = \"operators\"; },\n"
+	"  { id = \"fix\"; name = \"修理\"; keywords = [ \"修理\", \"OK\" ]; assign = \"worker\"; "
+	"worker = \"w02\"; copy_grid = true; },\n"
+	"  { id = \"help_desk\"; name = \"服务\"; keywords = ( \"服务\" ); assign = \"role\"; role = \"operator\"; }\n"
+	");\n"
+	"commands = { status = [ \"状态\" ]; stop = [ ]; };\n"
+	"templates = { ack = \"收到{ticket}\"; done = \"{ticket}好了{{ok}}\"; };\n"
+	"limits = { notice_segments = 3; reply_segments = 2; max_body = 256; batch = 10000;\n"
+	"  send_attempts = 1; retry_min = 0.5; retry_max = 0.5; };\n"
+	"log = { level = \"debug\"; mask_phones = false; };\n";
+
+static void test_full_config(void **state)
+{
+	struct loaded l;
+	const struct config *c;
+
+	(void)state;
+	load_text(full_conf, &l);
+	if (l.r != 0 || l.d.n != 1)
+		dump(&l.d);
+	assert_int_equal(l.r, 0);
+	assert_int_equal(l.d.n_errors, 0);
+	expect_line(&l, "21: warning: commands: 'stop' has no keywords; the command is disabled");
+	c = l.c;
+	assert_string_equal(c->database, "/srv/gl.db");
+	assert_string_equal(c->country_code, "852");
+	assert_true(c->poll_interval == 2.0);
+	assert_true(c->provider.rate == 2.5);
+	assert_string_equal(c->provider.inbox, "/s/in");
+	assert_string_equal(c->workers[0].phone, "+85291234567");
+	assert_string_equal(c->workers[1].phone, "+85291234568");
+	assert_string_equal(c->workers[0].name, "甲");
+	assert_string_equal(c->workers[2].name, "L");        /* name defaults to id */
+	assert_int_equal(c->workers[0].role, ROLE_GRID);     /* role defaults to grid */
+	assert_string_equal(config_grid(c, "g-2")->name, "g-2");
+	assert_int_equal(c->n_categories, 3);
+	assert_int_equal(c->categories[0].assign, ASSIGN_OPERATORS);
+	assert_int_equal(c->categories[1].assign, ASSIGN_WORKER);
+	assert_string_equal(c->categories[1].worker, "w02");
+	assert_true(c->categories[1].copy_grid);
+	assert_int_equal(c->categories[2].assign, ASSIGN_ROLE);
+	assert_int_equal(c->categories[2].role, ROLE_OPERATOR);
+	assert_false(c->categories[2].copy_grid);
+	assert_int_equal(c->n_commands[INTENT_STATUS], 1);
+	assert_string_equal(c->commands[INTENT_STATUS][0], "状态");
+	assert_int_equal(c->n_commands[INTENT_STOP], 0);
+	assert_int_equal(c->n_commands[INTENT_CANCEL], 3);   /* not configured: default */
+	assert_string_equal(c->templates[TMPL_ACK], "收到{ticket}");
+	assert_string_equal(c->templates[TMPL_DONE], "{ticket}好了{{ok}}");
+	assert_non_null(strstr(c->templates[TMPL_HELP], "{keywords}"));
+	assert_int_equal(c->limits.notice_segments, 3);
+	assert_int_equal(c->limits.reply_segments, 2);
+	assert_int_equal(c->limits.max_body, 256);
+	assert_int_equal(c->limits.batch, 10000);
+	assert_int_equal(c->limits.send_attempts, 1);
+	assert_true(c->limits.retry_min == 0.5 && c->limits.retry_max == 0.5);
+	assert_int_equal(c->log_level, LOG_DEBUG);
+	assert_false(c->mask_phones);
+	/* lookups */
+	assert_ptr_equal(config_worker_by_phone(c, "+85291234568"), &c->workers[1]);
+	assert_null(config_worker_by_phone(c, "91234568"));
+	assert_ptr_equal(config_worker_by_role(c, ROLE_OPERATOR), &c->workers[3]);
+	assert_null(config_worker_by_role(c, ROLE_VENDOR));
+	assert_ptr_equal(config_grid_leader(c, config_grid(c, "g-2")), &c->workers[2]);
+	assert_ptr_equal(config_grid_leader(c, config_grid(c, "g1")), &c->workers[2]);
+	assert_null(config_worker(c, "w99"));
+	assert_null(config_worker(c, NULL));
+	assert_null(config_grid(c, "g2"));
+	loaded_release(&l);
+}
+
+/* ---- broken files ------------------------------------------------------ */
+
+#define MAX_WANT 8
+
+static const struct broken {
+	const char *name;
+	const char *text;
+	const char *want[MAX_WANT];   /* errors, after "path:"; '*' at the end = prefix */
+} broken[] = {
+	{ "unknown top-level key",
+	  "database = \"x\";\n"
+	  "workres = ();\n"
+	  "frobnicate = 1;\n",
+	  { "2: unknown key 'workres' (did you mean 'workers'?)",
+	    "3: unknown key 'frobnicate'" } },
+	{ "unknown nested keys, every level",
+	  "workers = (\n"
+	  "  { id = \"w01\"; phone = \"13900000001\"; rol = \"grid\"; }\n"
+	  ");\n"
+	  "provider = { type = \"spool\"; inbox = \"i\"; outbox = \"o\"; inbx = \"x\"; };\n"
+	  "limits = { batchsize = 3; };\n"
+	  "grids = ( { id = \"g1\"; worker = \"w01\"; adresses = [ \"x\" ]; } );\n"
+	  "categories = ( { id = \"c1\"; keywords = [ \"k\" ]; copygrid = true; } );\n"
+	  "commands = { acept = [ \"好\" ]; };\n"
+	  "templates = { ak = \"{ticket}\"; };\n"
+	  "log = { levle = \"info\"; };\n",
+	  { "2: worker 'w01': unknown key 'rol' (did you mean 'role'?)",
+	    "4: provider: unknown key 'inbx' (did you mean 'inbox'?)",
+	    "5: limits: unknown key 'batchsize'",
+	    "6: grid 'g1': unknown key 'adresses' (did you mean 'addresses'?)",
+	    "7: category 'c1': unknown key 'copygrid' (did you mean 'copy_grid'?)",
+	    "8: commands: unknown key 'acept' (did you mean 'accept'?)",
+	    "9: templates: unknown key 'ak' (did you mean 'ack'?)",
+	    "10: log: unknown key 'levle' (did you mean 'level'?)" } },
+	{ "wrong types",
+	  "poll_interval = \"5\";\n"
+	  "country_code = 86;\n"
+	  "log = { mask_phones = \"yes\"; };\n"
+	  "grids = { id = \"g1\"; };\n"
+	  "limits = { batch = 5.5; };\n"
+	  "commands = { help = \"帮助\"; };\n"
+	  "workers = ( \"w01\" );\n",
+	  { "1: 'poll_interval' must be a number, not a string",
+	    "2: 'country_code' must be a string, not an integer",
+	    "3: log: 'mask_phones' must be true or false, not a string",
+	    "4: 'grids' must be a list ( { ... }, ... ), not a group",
+	    "5: limits: 'batch' must be an integer, not a number",
+	    "6: commands: 'help' must be a list of strings [ \"...\", ... ], not a string",
+	    "7: each worker must be a group { ... }, not a string" } },
+	{ "duplicate worker id",
+	  "workers = (\n"
+	  "  { id = \"w01\"; phone = \"13900000001\"; },\n"
+	  "  { id = \"w01\"; phone = \"13900000002\"; }\n"
+	  ");\n",
+	  { "3: duplicate worker id 'w01' (first at line 2)" } },
+	{ "duplicate phone, after normalisation",
+	  "workers = (\n"
+	  "  { id = \"w01\"; phone = \"13900000001\"; },\n"
+	  "  { id = \"w02\"; phone = \"+86 139-0000-0001\"; }\n"
+	  ");\n",
+	  { "3: worker 'w02': phone +8613900000001 is also worker 'w01' (line 2)" } },
+	{ "dangling grid worker and leader",
+	  "workers = ( { id = \"w01\"; phone = \"13900000001\"; } );\n"
+	  "grids = ( { id = \"g1\"; worker = \"w99\";\n"
+	  "  leader = \"w98\"; } );\n",
+	  { "2: grid 'g1': worker 'w99' is not a worker",
+	    "3: grid 'g1': leader 'w98' is not a worker" } },
+	{ "bad role",
+	  "workers = ( { id = \"w01\"; phone = \"13900000001\"; role = \"boss\"; } );\n",
+	  { "1: worker 'w01': unknown role 'boss' (grid, leader, vendor, operator, specialist)" } },
+	{ "bad ids and phone",
+	  "workers = ( { id = \"w 1\"; phone = \"12\"; },\n"
+	  "  { phone = \"13900000003\"; },\n"
+	  "  { id = \"abcdefghijabcdefghijabcdefghijab\"; phone = \"13900000004\"; } );\n",
+	  { "1: worker id 'w 1' must be 1..31 characters of A-Z a-z 0-9 _ -",
+	    "1: worker 'w 1': bad phone number '12'",
+	    "2: worker: missing 'id'",
+	    "3: worker id 'abcdefghijabcdefghijabcdefghijab' must be 1..31 characters of "
+	    "A-Z a-z 0-9 _ -" } },
+	{ "categories: assign, reserved id, references",
+	  "categories = (\n"
+	  "  { id = \"repair\"; keywords = [ \"报修\" ]; assign = \"vendor\"; },\n"
+	  "  { id = \"unclassified\"; keywords = [ \"杂\" ]; },\n"
+	  "  { id = \"errand\"; keywords = [ \"跑腿\" ]; assign = \"worker\"; worker = \"w09\"; },\n"
+	  "  { id = \"service\"; keywords = [ \"办事\" ]; assign = \"role\"; },\n"
+	  "  { id = \"x\"; keywords = [ \"x\" ]; assign = \"role\"; role = \"boss\"; },\n"
+	  "  { id = \"repair\"; keywords = [ ]; }\n"
+	  ");\n",
+	  { "2: category 'repair': unknown assign 'vendor' (grid, worker, role, operators)",
+	    "3: category id 'unclassified' is reserved (text without a keyword)",
+	    "4: category 'errand': worker 'w09' is not a worker",
+	    "5: category 'service': missing 'role'",
+	    "6: category 'x': unknown role 'boss' (grid, leader, vendor, operator, specialist)",
+	    "7: duplicate category id 'repair' (first at line 2)",
+	    "7: category 'repair': 'keywords' must not be empty" } },
+	{ "keywords: collisions after folding, empty",
+	  "categories = (\n"
+	  "  { id = \"repair\"; keywords = [ \"报修\", \"查询\" ]; },\n"
+	  "  { id = \"errand\"; keywords = [ \"跑腿\", \" \",\n"
+	  "      \"ｒｅｐａｉｒ\", \"REPAIR\" ]; },\n"
+	  "  { id = \"other\"; keywords = [ \"报修\", \"Repair\" ]; }\n"
+	  ");\n"
+	  "commands = { accept = [ \"接单\", \"报修\" ]; done = [ \"接单\" ]; };\n",
+	  { "2: category 'repair': keyword '查询' is already used by command 'status'",
+	    "3: category 'errand': empty keyword",
+	    "5: category 'other': keyword '报修' is already used by category 'repair' (line 2)",
+	    "5: category 'other': keyword 'Repair' is already used by category 'errand' (line 4)",
+	    "7: command 'done': keyword '接单' is already used by command 'accept' (line 7)" } },
+	{ "unknown template variable",
+	  "templates = {\n"
+	  "  ack = \"工单{ticket}，{tikcet}\";\n"
+	  "  help = \"{keywords\";\n"
+	  "};\n",
+	  { "2: templates: 'ack': *",
+	    "3: templates: 'help': *" } },
+	{ "syntax error with its line",
+	  "database = \"x\";\n"
+	  "poll_interval = 5.0;\n"
+	  "grids = ( { id = \"g1\" ) ;\n"
+	  "country_code = \"86\";\n",
+	  { "3: syntax error" } },
+	{ "spool without inbox",
+	  "database = \"x\";\n"
+	  "provider = { type = \"spool\";\n"
+	  "  outbox = \"o\"; };\n",
+	  { "2: provider: type \"spool\" needs 'inbox'" } },
+	{ "provider type and rate",
+	  "provider = { type = \"sms\"; };\n",
+	  { "1: provider: unknown type 'sms' (known: spool)" } },
+	{ "provider rate and empty dirs",
+	  "provider = { type = \"spool\"; inbox = \"\"; outbox = \"o\";\n"
+	  "  rate = -1; };\n",
+	  { "1: provider: 'inbox' must not be empty",
+	    "2: provider: 'rate' must not be negative" } },
+	{ "ranges",
+	  "poll_interval = 0;\n"
+	  "country_code = \"+86\";\n"
+	  "limits = { notice_segments = 0; max_body = 100;\n"
+	  "  retry_min = 10; retry_max = 5; };\n"
+	  "log = { level = \"loud\"; };\n"
+	  "database = \"\";\n",
+	  { "1: 'poll_interval' must be more than 0 and at most 3600 seconds",
+	    "2: 'country_code' must be 1 to 3 digits, such as \"86\"",
+	    "3: limits: 'notice_segments' must be between 1 and 10, not 0",
+	    "3: limits: 'max_body' must be between 256 and 65536, not 100",
+	    "4: limits: 'retry_max' (5) must not be less than 'retry_min' (10)",
+	    "5: log: unknown level 'loud' (debug, info, notice, warning, error)",
+	    "6: 'database' must not be empty" } },
+	{ "more ranges",
+	  "poll_interval = 3601;\n"
+	  "limits = { reply_segments = 11; batch = 0; send_attempts = 101; retry_min = 0; };\n",
+	  { "1: 'poll_interval' must be more than 0 and at most 3600 seconds",
+	    "2: limits: 'reply_segments' must be between 1 and 10, not 11",
+	    "2: limits: 'batch' must be between 1 and 10000, not 0",
+	    "2: limits: 'send_attempts' must be between 1 and 100, not 101",
+	    "2: limits: 'retry_min' must be more than 0" } },
+	{ "addresses",
+	  "workers = ( { id = \"w01\"; phone = \"13900000001\"; } );\n"
+	  "grids = ( { id = \"g1\"; worker = \"w01\"; addresses = [ \"菜园小区\" ]; },\n"
+	  "  { id = \"g2\"; worker = \"w01\"; addresses = [ \"菜园小区\",\n"
+	  "     \"\" ]; },\n"
+	  "  { id = \"g1\"; worker = \"w01\"; } );\n",
+	  { "3: grid 'g2': address '菜园小区' is already in grid 'g1' (line 2)",
+	    "4: grid 'g2': empty address",
+	    "5: duplicate grid id 'g1' (first at line 2)" } },
+	{ "empty categories",
+	  "categories = ();\n",
+	  { "1: 'categories' must not be empty (leave it out for the built-in ones)" } },
+};
+
+static void test_broken(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(broken); i++) {
+		const struct broken *b = &broken[i];
+		struct loaded l;
+		size_t n = 0;
+
+		print_message("case: %s\n", b->name);
+		load_text(b->text, &l);
+		assert_int_equal(l.r, -EINVAL);
+		assert_null(l.c);
+		while (n < MAX_WANT && b->want[n])
+			expect_line(&l, b->want[n++]);
+		if (l.d.n_errors != n)
+			dump(&l.d);
+		assert_int_equal(l.d.n_errors, n);
+		loaded_release(&l);
+	}
+}
+
+/* *ret untouched on failure; diag appended to, not reset. */
+static void test_ret_untouched(void **state)
+{
+	char path[] = "/tmp/test_config_XXXXXX";
+	struct config *c = (struct config *)&c;
+	struct diag d = { 0 };
+	int fd = mkstemp(path);
+	size_t n;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "bogus = 1;\n", 11), 11);
+	close(fd);
+	assert_int_equal(config_load(path, &c, &d), -EINVAL);
+	assert_ptr_equal(c, (struct config *)&c);
+	assert_int_equal(d.n_errors, 1);
+	n = d.n;
+	assert_int_equal(config_load(path, &c, &d), -EINVAL);
+	assert_int_equal(d.n, 2 * n);
+	assert_int_equal(d.n_errors, 2);
+	unlink(path);
+	diag_release(&d);
+	assert_int_equal(d.n, 0);
+	assert_null(d.lines);
+	diag_release(NULL);
+}
+
+/* One file, many problems: every one reported, in line order. */
+static void test_all_problems_reported(void **state)
+{
+	static const char text[] =
+		"database = \"/tmp/x.db\";\n"                                     /* 1 */
+		"workers = (\n"                                                   /* 2 */
+		"  { id = \"w01\"; name = \"李娜\"; phone = \"13900000001\"; },\n" /* 3 */
+		"  { id = \"w02\"; nmae = \"王强\"; phone = \"13900000001\"; },\n" /* 4 */
+		"  { id = \"w03\"; phone = \"13900000003\"; role = \"cleaner\"; }\n" /* 5 */
+		");\n"                                                            /* 6 */
+		"grids = (\n"                                                     /* 7 */
+		"  { id = \"g1\"; worker = \"w04\"; addresses = [ \"A\" ]; },\n"  /* 8 */
+		"  { id = \"g2\"; addresses = [ \"B\" ]; }\n"                    /* 9 */
+		");\n"                                                            /* 10 */
+		"poll_interval = -1;\n"                                           /* 11 */
+		"templates = { done = \"{rating}\"; };\n";                        /* 12 */
+	struct loaded l;
+	long last = 0;
+
+	(void)state;
+	load_text(text, &l);
+	assert_int_equal(l.r, -EINVAL);
+	expect_line(&l, "4: worker 'w02': unknown key 'nmae' (did you mean 'name'?)");
+	expect_line(&l, "4: worker 'w02': phone +8613900000001 is also worker 'w01' (line 3)");
+	expect_line(&l, "5: worker 'w03': unknown role 'cleaner' (grid, leader, vendor, operator, "
+		    "specialist)");
+	expect_line(&l, "8: grid 'g1': worker 'w04' is not a worker");
+	expect_line(&l, "9: warning: grid 'g2' has no worker; its tickets go to the operators");
+	expect_line(&l, "11: 'poll_interval' must be more than 0 and at most 3600 seconds");
+	expect_line(&l, "12: templates: 'done': *");
+	assert_int_equal(l.d.n_errors, 6);
+	for (size_t i = 0; i < l.d.n; i++) {        /* sorted by line */
+		const char *s = l.d.lines[i] + strlen(l.path);
+		long line = *s == ':' ? strtol(s + 1, NULL, 10) : 0;
+
+		assert_true(line >= last);
+		last = line;
+	}
+	loaded_release(&l);
+}
+
+static void test_missing_file(void **state)
+{
+	struct config *c = NULL;
+	struct diag d = { 0 };
+
+	(void)state;
+	assert_int_equal(config_load("/nonexistent/gridline.conf", &c, &d), -ENOENT);
+	assert_null(c);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.n_errors, 1);
+	assert_string_equal(d.lines[0], "/nonexistent/gridline.conf: cannot open: "
+			    "No such file or directory");
+	diag_release(&d);
+}
+
+/* Warnings do not fail the load. */
+static void test_warnings(void **state)
+{
+	static const char text[] =
+		"workers = ( { id = \"w01\"; phone = \"13900000001\"; role = \"leader\"; } );\n"
+		"grids = ( { id = \"g1\"; addresses = [ \"A\", \"A\" ]; } );\n"
+		"categories = ( { id = \"c\"; keywords = [ \"c\" ]; worker = \"w01\"; },\n"
+		"  { id = \"d\"; keywords = [ \"d\" ]; assign = \"role\"; role = \"vendor\"; } );\n"
+		"templates = { ack = \"{address}{address}{address}{address}{address}{address}\"\n"
+		"  \"{address}{address}\"; };\n";
+	struct loaded l;
+
+	(void)state;
+	load_text(text, &l);
+	if (l.r != 0)
+		dump(&l.d);
+	assert_int_equal(l.r, 0);
+	assert_int_equal(l.d.n_errors, 0);
+	expect_line(&l, "2: warning: grid 'g1' has no worker; its tickets go to the operators");
+	expect_line(&l, "2: warning: grid 'g1': address 'A' is listed twice");
+	expect_line(&l, "3: warning: category 'c': 'worker' is ignored unless assign = \"worker\"");
+	expect_line(&l, "4: warning: category 'd': no worker has role 'vendor'; its tickets go "
+		    "to the grid worker");
+	expect_line(&l, "5: warning: templates: 'ack' needs *");
+	assert_int_equal(l.d.n, 5);
+	loaded_release(&l);
+}
+
+/* ---- templates --------------------------------------------------------- */
+
+/* Typical values (the brief for default templates). */
+static const struct sms_var typical[] = {
+	{ "ticket", "1024" }, { "category", "报修" },
+	{ "text", "厨房下水管堵了，水漫到客厅里，请尽快来修" },   /* 20 characters */
+	{ "address", "解放南路281号院" }, { "grid", "第一网格" }, { "worker", "李娜" },
+	{ "worker_phone", "+8613900000001" }, { "phone", "+8613800000001" },
+	{ "status", "处理中" }, { "note", "已疏通下水管" },         /* 6 */
+	{ "reason", "只能处理自己的工单" },                          /* ~10 */
+	{ "list", "1024 处理中；1031 已派单" }, { "keywords", "报修/跑腿/办事" },
+};
+
+static void test_default_templates_fit(void **state)
+{
+	struct loaded l;
+
+	(void)state;
+	load_text("", &l);
+	assert_int_equal(l.r, 0);
+	for (int t = 0; t < _TMPL_MAX; t++) {
+		bool notice = t == TMPL_NOTIFY || t == TMPL_NOTIFY_COPY || t == TMPL_NOTIFY_OPERATORS;
+		size_t max = notice ? l.c->limits.notice_segments : l.c->limits.reply_segments;
+		struct sms_count n;
+		char *out = NULL;
+
+		/* no cutting: the whole typical text must fit */
+		assert_int_equal(sms_render(l.c->templates[t], typical, ELEMENTSOF(typical), 99,
+					    NULL, &out), 0);
+		sms_count(out, &n);
+		print_message("%-17s %zu segment(s), %3zu units: %s\n", tmpl_name((enum tmpl_id)t),
+			      n.segments, n.units, out);
+		assert_int_equal(n.encoding, SMS_UCS2);
+		assert_true(n.segments >= 1);
+		assert_true(n.segments <= max);
+		if (notice)
+			assert_non_null(strstr(out, typical[2].value));
+		free(out);
+	}
+	assert_int_equal(l.c->limits.notice_segments, 2);
+	assert_int_equal(l.c->limits.reply_segments, 1);
+	loaded_release(&l);
+}
+
+static void test_template_names(void **state)
+{
+	(void)state;
+	assert_string_equal(tmpl_name(TMPL_ACK), "ack");
+	assert_string_equal(tmpl_name(TMPL_ACK_UNCLASSIFIED), "ack_unclassified");
+	assert_string_equal(tmpl_name(TMPL_NOTIFY_OPERATORS), "notify_operators");
+	assert_string_equal(tmpl_name(TMPL_REOPENED_WORKER), "reopened_worker");
+	assert_string_equal(tmpl_name(TMPL_WORKER_HELP), "worker_help");
+	assert_null(tmpl_name(_TMPL_MAX));
+	for (int a = 0; a < _TMPL_MAX; a++) {
+		assert_non_null(tmpl_name((enum tmpl_id)a));
+		for (int b = a + 1; b < _TMPL_MAX; b++)
+			assert_string_not_equal(tmpl_name((enum tmpl_id)a), tmpl_name((enum tmpl_id)b));
+	}
+	assert_string_equal(worker_role_name(ROLE_GRID), "grid");
+	assert_string_equal(worker_role_name(ROLE_LEADER), "leader");
+	assert_string_equal(worker_role_name(ROLE_VENDOR), "vendor");
+	assert_string_equal(worker_role_name(ROLE_OPERATOR), "operator");
+	assert_string_equal(worker_role_name(ROLE_SPECIALIST), "specialist");
+}
+
+/* ---- keyword sets ------------------------------------------------------ */
+
+static const struct {
+	bool worker;
+	const char *text;
+	enum intent intent;
+	const char *category;   /* INTENT_CATEGORY */
+	int64_t ticket;
+	const char *rest;
+} parses[] = {
+	{ false, "报修 下水管堵了", INTENT_CATEGORY, "repair", 0, "下水管堵了" },
+	{ false, "报修下水管堵了", INTENT_CATEGORY, "repair", 0, "下水管堵了" },
+	{ false, "ＢＸ 墙砖掉了", INTENT_CATEGORY, "repair", 0, "墙砖掉了" },
+	{ false, "保修：墙砖掉了", INTENT_CATEGORY, "repair", 0, "墙砖掉了" },
+	{ false, "买菜 白菜两斤", INTENT_CATEGORY, "errand", 0, "白菜两斤" },
+	{ false, "zx 换首诊医院", INTENT_CATEGORY, "service", 0, "换首诊医院" },
+	{ false, "查询 1024", INTENT_STATUS, NULL, 1024, "" },
+	{ false, "取消 1024", INTENT_CANCEL, NULL, 1024, "" },
+	{ false, "？", INTENT_HELP, NULL, 0, "" },
+	{ false, "TD", INTENT_STOP, NULL, 0, "" },
+	{ false, "接单 1024", INTENT_NONE, NULL, 0, "接单 1024" },   /* not for residents */
+	{ false, "你好", INTENT_NONE, NULL, 0, "你好" },
+	{ true, "接单 1024", INTENT_ACCEPT, NULL, 1024, "" },
+	{ true, "1", INTENT_ACCEPT, NULL, 0, "" },
+	{ true, "完成 1024 已疏通", INTENT_DONE, NULL, 1024, "已疏通" },
+	{ true, "列表", INTENT_LIST, NULL, 0, "" },
+	{ true, "报修 下水管", INTENT_NONE, NULL, 0, "报修 下水管" },
+};
+
+static void test_keyword_sets(void **state)
+{
+	struct keyword_set *res, *wrk;
+	struct loaded l;
+
+	(void)state;
+	load_text(stable_conf, &l);
+	assert_int_equal(l.r, 0);
+	res = config_resident_keywords(l.c);
+	wrk = config_worker_keywords(l.c);
+	assert_non_null(res);
+	assert_non_null(wrk);
+	for (size_t i = 0; i < ELEMENTSOF(parses); i++) {
+		char *norm = text_normalize(parses[i].text);
+		struct parsed p;
+
+		text_parse(parses[i].worker ? wrk : res, norm, &p);
+		print_message("parse %s\n", parses[i].text);
+		assert_int_equal(p.intent, parses[i].intent);
+		if (parses[i].category) {
+			assert_true(p.category >= 0 && (size_t)p.category < l.c->n_categories);
+			assert_string_equal(l.c->categories[p.category].id, parses[i].category);
+		}
+		assert_int_equal(p.ticket, parses[i].ticket);
+		assert_string_equal(p.rest, parses[i].rest);
+		free(norm);
+	}
+	keyword_set_free(res);
+	keyword_set_free(wrk);
+	loaded_release(&l);
+}
+
+/* The same keyword may mean one thing to residents and another to workers. */
+static void test_keywords_separate_sets(void **state)
+{
+	static const char text[] =
+		"categories = ( { id = \"ok\"; keywords = [ \"OK\", \"完成\" ]; } );\n";
+	struct loaded l;
+
+	(void)state;
+	load_text(text, &l);
+	if (l.r != 0)
+		dump(&l.d);
+	assert_int_equal(l.r, 0);
+	assert_int_equal(l.d.n_errors, 0);
+	loaded_release(&l);
+}
+
+/* ---- address matching -------------------------------------------------- */
+
+static const char addr_conf[] =
+	"workers = ( { id = \"w01\"; phone = \"13900000001\"; } );\n"
+	"grids = (\n"
+	"  { id = \"g1\"; worker = \"w01\"; addresses = [ \"菜园\", \"寇庄西路６号院\" ]; },\n"
+	"  { id = \"g2\"; worker = \"w01\"; addresses = [ \"菜园小区\", \"B座\" ]; },\n"
+	"  { id = \"g3\"; worker = \"w01\"; addresses = [ \"菜园小区7号楼\" ]; }\n"
+	");\n";
+
+static void test_address_longest(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *grid;     /* NULL: none */
+		const char *pattern;
+	} cases[] = {
+		{ "菜园街5号 买菜", "g1", "菜园" },
+		{ "报修 菜园小区3号楼漏水", "g2", "菜园小区" },
+		{ "菜园小区7号楼2单元", "g3", "菜园小区7号楼" },
+		{ "寇庄西路6号院3单元 下水管堵了", "g1", "寇庄西路6号院" },
+		{ "寇庄西路６号院", "g1", "寇庄西路6号院" },
+		{ "b座301", "g2", "B座" },
+		{ "解放南路281号院", NULL, NULL },
+		{ "", NULL, NULL },
+	};
+	struct loaded l;
+
+	(void)state;
+	load_text(addr_conf, &l);
+	if (l.r != 0)
+		dump(&l.d);
+	assert_int_equal(l.r, 0);
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		const char *pattern = "unset";
+		const struct grid *g = config_grid_by_address(l.c, cases[i].text, &pattern);
+
+		print_message("address %s\n", cases[i].text);
+		if (!cases[i].grid) {
+			assert_null(g);
+			assert_string_equal(pattern, "unset");
+			continue;
+		}
+		assert_non_null(g);
+		assert_string_equal(g->id, cases[i].grid);
+		assert_string_equal(pattern, cases[i].pattern);
+		assert_ptr_equal(config_grid_by_address(l.c, cases[i].text, NULL), g);
+	}
+	assert_null(config_grid_by_address(l.c, NULL, NULL));
+	loaded_release(&l);
+}
+
+/* ---- shipped files ----------------------------------------------------- */
+
+static struct config *load_shipped(const char *path)
+{
+	struct config *c = NULL;
+	struct diag d = { 0 };
+	int r = config_load(path, &c, &d);
+
+	for (size_t i = 0; i < d.n; i++)
+		print_message("  %s\n", d.lines[i]);
+	assert_int_equal(r, 0);
+	assert_int_equal(d.n_errors, 0);
+	diag_release(&d);
+	return c;
+}
+
+/* The sample documents the defaults: its templates, commands are them. */
+static void test_sample_conf(void **state)
+{
+	struct config *c = load_shipped("conf/gridline.conf");
+	struct loaded def;
+
+	(void)state;
+	load_text("", &def);
+	assert_int_equal(def.r, 0);
+	for (int t = 0; t < _TMPL_MAX; t++)
+		assert_string_equal(c->templates[t], def.c->templates[t]);
+	for (int i = INTENT_STATUS; i < _INTENT_MAX; i++) {
+		assert_int_equal(c->n_commands[i], def.c->n_commands[i]);
+		for (size_t k = 0; k < c->n_commands[i]; k++)
+			assert_string_equal(c->commands[i][k], def.c->commands[i][k]);
+	}
+	assert_int_equal(c->n_categories, def.c->n_categories);
+	for (size_t i = 0; i < c->n_categories; i++) {
+		assert_string_equal(c->categories[i].id, def.c->categories[i].id);
+		assert_int_equal(c->categories[i].n_keywords, def.c->categories[i].n_keywords);
+		assert_int_equal(c->categories[i].assign, def.c->categories[i].assign);
+		assert_int_equal(c->categories[i].role, def.c->categories[i].role);
+		assert_int_equal(c->categories[i].copy_grid, def.c->categories[i].copy_grid);
+	}
+	assert_true(c->n_grids >= 2 && c->n_grids <= 3);
+	check_default_rest(c);
+	loaded_release(&def);
+	config_free(c);
+}
+
+static void test_seed_conf(void **state)
+{
+	struct config *c = load_shipped("seeds/gridline.conf");
+	const struct grid *g;
+	char name[8];
+
+	(void)state;
+	assert_int_equal(c->n_grids, 10);
+	for (int i = 1; i <= 10; i++) {
+		snprintf(name, sizeof(name), "g%d", i);
+		g = config_grid(c, name);
+		assert_non_null(g);
+		assert_non_null(config_worker(c, g->worker));
+		assert_int_equal(config_worker(c, g->worker)->role, ROLE_GRID);
+		assert_true(g->n_addresses >= 1);
+	}
+	assert_string_equal(config_grid_leader(c, config_grid(c, "g1"))->name, "庞丽红");
+	assert_non_null(config_worker_by_role(c, ROLE_VENDOR));
+	assert_non_null(config_worker_by_role(c, ROLE_OPERATOR));
+	assert_non_null(config_worker_by_role(c, ROLE_SPECIALIST));
+	assert_string_equal(config_grid_by_address(c, "寇庄西路6号院3单元", NULL)->id, "g2");
+	assert_string_equal(config_grid_by_address(c, "菜园小区7号楼", NULL)->id, "g3");
+	assert_string_equal(config_grid_by_address(c, "解放南路281号院", NULL)->id, "g1");
+	assert_string_equal(c->database, "demo/gridline.db");
+	assert_string_equal(c->provider.inbox, "demo/spool/in");
+	assert_string_equal(c->provider.outbox, "demo/spool/out");
+	config_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stable_keys_defaults),
+		cmocka_unit_test(test_empty_file),
+		cmocka_unit_test(test_full_config),
+		cmocka_unit_test(test_broken),
+		cmocka_unit_test(test_ret_untouched),
+		cmocka_unit_test(test_all_problems_reported),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_warnings),
+		cmocka_unit_test(test_default_templates_fit),
+		cmocka_unit_test(test_template_names),
+		cmocka_unit_test(test_keyword_sets),
+		cmocka_unit_test(test_keywords_separate_sets),
+		cmocka_unit_test(test_address_longest),
+		cmocka_unit_test(test_sample_conf),
+		cmocka_unit_test(test_seed_conf),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

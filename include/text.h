@@ -35,6 +35,15 @@ char *text_utf8_fix(const char *in, size_t len, size_t *ret_bad);
 char *text_normalize(const char *utf8);
 
 /*
+ * The byte offset in utf8 (valid UTF-8) of the character that became
+ * byte norm_off of text_normalize(utf8): where the text a parse result
+ * points at in the normalised form starts in the original. A norm_off
+ * at a collapsed space maps to the next non-space character; one at or
+ * past the end maps to strlen(utf8).
+ */
+size_t text_original_offset(const char *utf8, size_t norm_off);
+
+/*
  * Escape for a log line or terminal: C0 controls, DEL, C1 controls
  * (U+0080..U+009F) and the bidi overrides U+202A..U+202E, U+2066..U+2069
  * become "\xNN" / "\u{NNNN}"; '\n' becomes "\n" (two characters). Output

@@ -63,12 +63,11 @@ int main(int argc, char **argv)
 	r = config_load(path, &cfg, &dg);
 	for (size_t i = 0; i < dg.n; i++)
 		fprintf(stderr, "%s\n", dg.lines[i]);
+	if (r < 0 && dg.n == 0)   /* not a problem in the file: the file itself */
+		fprintf(stderr, "%s: %s\n", path, strerror(-r));
 	diag_release(&dg);
-	if (r < 0) {
-		if (dg.n == 0)
-			fprintf(stderr, "%s: %s\n", path, strerror(-r));
+	if (r < 0)
 		return 1;
-	}
 	if (check) {
 		printf("%s: configuration OK\n", path);
 		config_free(cfg);

@@ -640,11 +640,26 @@ out:
 	return r < 0 ? r : 0;
 }
 
+/*
+ * The free text of a parse, taken from the original message rather than
+ * the normalised form (so the resident's own punctuation and full-width
+ * characters are kept), trimmed. Heap string.
+ */
+static char *original_rest(const char *text, const char *norm, const char *rest)
+{
+	const char *s = text + text_original_offset(text, (size_t)(rest - norm));
+	size_t n = strlen(s);
+
+	while (n > 0 && strchr(" \t\r\n", s[n - 1]))
+		n--;
+	return xstrndup(s, n);
+}
+
 /* Act on the text of a stored message from sender. */
 static int act(struct msg_ctx *mc, const char *text)
 {
 	struct intake *in = mc->in;
-	char *norm = text_normalize(text);
+	char *norm = text_normalize(text), *rest = NULL;
 	struct parsed p;
 	int r;
 
@@ -652,6 +667,7 @@ static int act(struct msg_ctx *mc, const char *text)
 		text_parse(in->worker_kw, norm, &p);
 		if (p.intent != INTENT_NONE) {
 			str_copy(mc->actor, sizeof(mc->actor), mc->worker->id);
+			p.rest = rest = original_rest(text, norm, p.rest);
 			r = worker_command(mc, &p);
 			goto out;
 		}
@@ -676,6 +692,14 @@ static int act(struct msg_ctx *mc, const char *text)
 		r = reply(mc, TMPL_WORKER_HELP, 0, &v);
 		goto out;
 	}
+	/*
+	 * A keyword run into the text ("买菜不方便", "残疾证咋办") is part of
+	 * the request: the ticket keeps the whole text. After a separator
+	 * ("报修 下水管堵了") the keyword is only a label and is dropped.
+	 */
+	if (p.intent == INTENT_CATEGORY && p.rest == p.keyword_end)
+		p.rest = norm;
+	p.rest = rest = original_rest(text, norm, p.rest);
 	switch (p.intent) {
 	case INTENT_CATEGORY:
 		r = new_ticket(mc, &in->cfg->categories[p.category], p.rest, norm);
@@ -700,6 +724,7 @@ static int act(struct msg_ctx *mc, const char *text)
 		break;
 	}
 out:
+	free(rest);
 	free(norm);
 	return r;
 }

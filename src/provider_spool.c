@@ -284,6 +284,16 @@ static int64_t parse_received(const char *v)
 	return 0;
 }
 
+/* len bytes of p as a NUL-terminated heap string; embedded NULs are kept. */
+static char *memdup0(const char *p, size_t len)
+{
+	char *d = xmalloc(len + 1);
+
+	memcpy(d, p, len);
+	d[len] = '\0';
+	return d;
+}
+
 /*
  * Split buf into headers and body. Fills from/id/received in m; sets
  * m->error for a defective file. The body is everything after the first
@@ -305,7 +315,7 @@ static void spool_parse(char *buf, size_t len, struct provider_msg *m)
 			n--;
 		if (n == 0) {   /* the empty line: the body follows */
 			p = nl ? nl + 1 : end;
-			m->body = xstrndup(p, (size_t)(end - p));
+			m->body = memdup0(p, (size_t)(end - p));
 			m->body_len = (size_t)(end - p);
 			goto check;
 		}
@@ -331,7 +341,7 @@ static void spool_parse(char *buf, size_t len, struct provider_msg *m)
 		p = nl ? nl + 1 : end;
 	}
 	/* no empty line, or a malformed header: keep the whole file as the body */
-	m->body = xstrndup(buf, len);
+	m->body = memdup0(buf, len);
 	m->body_len = len;
 	if (!m->error)
 		m->error = xstrdup("no empty line between headers and body");

@@ -173,6 +173,32 @@ char *text_normalize(const char *utf8)
 	return out;
 }
 
+size_t text_original_offset(const char *utf8, size_t norm_off)
+{
+	bool space = false;
+	size_t o = 0;
+	uint32_t cp;
+
+	for (const char *p = utf8; *p;) {
+		const char *start = p;
+
+		p = utf8_next(p, &cp);
+		if (is_space(cp)) {
+			space = o > 0;
+			continue;
+		}
+		if (space)
+			o++;
+		space = false;
+		if (o >= norm_off)
+			return (size_t)(start - utf8);
+		if (cp >= 0xFF01 && cp <= 0xFF5E)
+			cp -= 0xFEE0;
+		o += utf8_encode(cp, (char[4]){ 0 });
+	}
+	return strlen(utf8);
+}
+
 /* ---- escaping ---------------------------------------------------------- */
 
 static bool needs_unicode_escape(uint32_t cp)

@@ -49,7 +49,7 @@ def run_integration(pattern):
     sys.path.insert(0, idir)
     loader = unittest.TestLoader()
     if pattern:
-        loader.testNamePatterns = [pattern]
+        loader.testNamePatterns = [pattern if "*" in pattern else "*%s*" % pattern]
     suite = loader.discover(idir, pattern="test_*.py", top_level_dir=idir)
     res = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     nfail = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)

@@ -74,6 +74,35 @@ class Service(gl.SiteCase):
         self.assertEqual(d.wait_exit(10), 0)
         self.assertEqual(gl.has_raw_controls(d.log()), [])
 
+    def test_sigterm_while_busy_exits_0_and_loses_nothing(self):
+        senders = [f"+86135{n:08d}" for n in range(300)]
+        for n, s in enumerate(senders):
+            self.site.drop(s, f"跑腿 菜园小区 事情{n}" if n % 2 else f"灯坏了{n}")
+        d = self.site.start()
+        d.wait_ready()
+        d.send(signal.SIGTERM)
+        self.assertEqual(d.wait_exit(10), 0)
+        self.site.once()
+        ts = self.site.tickets()
+        self.assertEqual(sorted(t["phone"] for t in ts), senders)
+        rows = self.site.outbox_rows()
+        for s in senders:
+            self.assertEqual(len([r for r in rows if r["to"] == s]), 1, s)
+        self.assertFilesMatchRows()
+        self.assertEqual(self.site.inbox_files(), [])
+
+    def test_hostile_text_never_reaches_the_log_raw(self):
+        d = self.site.start()
+        d.wait_ready()
+        self.site.drop(R1, "\x1b[2J\x1b]0;pwned\x07报修\r\n漏水\x00\x9b31m")
+        gl.wait_for(lambda: reply_files(self.site, R1), 5.0, "the reply")
+        d.send(signal.SIGTERM)
+        self.assertEqual(d.wait_exit(10), 0)
+        log = d.log()
+        self.assertEqual(gl.has_raw_controls(log), [], log[-2000:])
+        self.assertNotIn(R1.encode(), log)
+        log.decode("utf-8")   # valid UTF-8 throughout
+
     def test_sigint_exits_0(self):
         d = self.site.start()
         d.wait_ready()
@@ -142,6 +171,7 @@ class Service(gl.SiteCase):
         # still working, on the old config
         self.site.drop(R1, "跑腿 解放南路281号院 买菜")
         gl.wait_for(lambda: len(self.site.outbox_files()) == 2, 5.0, "2 outbox files")
+        self.site.write_config(good)   # for gridlinectl; the daemon is not told
         [t] = self.site.tickets()
         self.assertEqual((t["grid"], t["assignee"]), ("g1", "w01"))
         d.send(signal.SIGTERM)
@@ -201,6 +231,9 @@ class CheckConfig(gl.SiteCase):
         probs = self.problems(p)
         self.assertTrue(any(n == line and "workres" in what for n, what in probs),
                         p.stdout + p.stderr)
+        # nothing but "file:line: what" lines (no trailing strerror line)
+        self.assertEqual(len(probs), len((p.stdout + p.stderr).splitlines()),
+                         p.stdout + p.stderr)
 
     def test_every_problem_reported(self):
         text = self.site.config_text()

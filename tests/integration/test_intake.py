@@ -4,7 +4,6 @@ address in the text, nobody), replies and notices (rows and files),
 keyword forms, hostile and malformed text, bad spool files.
 """
 import os
-import re
 import sqlite3
 import unittest
 
@@ -178,6 +177,8 @@ class HostileText(gl.SiteCase):
             self.site.drop(phone, body)
         p = self.site.once()
         self.assertEqual(gl.has_raw_controls(p.stderr), [], p.stderr[-2000:])
+        for phone in senders:   # phone numbers are masked in logs by default
+            self.assertNotIn(phone.encode(), p.stderr)
         ts = self.site.tickets()
         self.assertEqual(len(ts), len(texts))
         for t in ts:
@@ -213,38 +214,76 @@ class HostileText(gl.SiteCase):
             with open(os.path.join(self.site.outbox, f), "rb") as fh:
                 fh.read().decode("utf-8")
 
-    def test_long_text_is_kept_but_cut_in_the_notice(self):
-        desc = "解放南路281号院" + "水管漏水天花板在滴" * 555  # 5,004 characters
-        self.assertGreater(len(desc), 5000)
-        body = "报修 " + desc
+
+LONG_DESC = "解放南路281号院" + "水管漏水天花板在滴" * 555   # 5,004 characters, 15,012 bytes
+
+
+class NulBytes(gl.SiteCase):
+
+    def test_nul_byte_in_body_becomes_replacement_char(self):
+        # text_utf8_fix(): "every NUL byte is replaced by U+FFFD"; the rest
+        # of the body after the NUL is kept, and nothing else is read
+        self.site.drop(R1, b"ab\x00cdefgh 1234567890")
+        self.site.once()
+        [t] = self.site.tickets()
+        self.assertEqual(t["text"], "ab\ufffdcdefgh 1234567890")
+        db = sqlite3.connect(f"file:{self.site.db}?mode=ro", uri=True)
+        self.addCleanup(db.close)
+        self.assertEqual(inbound_bodies(db), ["ab\ufffdcdefgh 1234567890"])
+
+    def test_nul_byte_in_a_headerless_file(self):
+        self.site.drop_raw(b"\x00junk without headers", name="nul.sms")
+        self.site.once()
+        self.assertEqual(self.site.inbox_files("bad"), ["nul.sms"])
+        db = sqlite3.connect(f"file:{self.site.db}?mode=ro", uri=True)
+        self.addCleanup(db.close)
+        self.assertEqual(inbound_bodies(db), ["\ufffdjunk without headers"])
+
+
+class LongTextChecks:
+
+    def long_text(self):
+        """Send the 5,004-character repair; check the texts; return the ticket."""
+        body = "报修 " + LONG_DESC
         self.site.drop(R1, body)
         self.site.once()
         [t] = self.site.tickets()
         self.assertEqual((t["category"], t["grid"], t["assignee"]), ("repair", "g1", "v01"))
-        max_body = 8192
-        stored = t["text"].encode("utf-8")
-        if len(body.encode("utf-8")) <= max_body:
-            self.assertIn(desc, t["text"])
-        else:
-            # capped at limits.max_body bytes, on a character boundary
-            self.assertLessEqual(len(stored), max_body)
-            self.assertGreaterEqual(len(stored), max_body - 8)
-            self.assertTrue(body.startswith(t["text"]) or desc.startswith(t["text"]),
-                            t["text"][:40])
+        # the notice is cut to 2 segments (2 x 67 UCS-2 units), keeping the start
         [n] = self.site.to("v01")
         self.assertIn("1001", n["body"])
         self.assertLessEqual(ucs2_units(n["body"]), 134, n["body"])
-        self.assertIn("水管漏水", n["body"])   # the start of the description is kept
+        self.assertIn("水管漏水", n["body"])
+        self.assertIn("…", n["body"])
         [f] = [f for f in self.site.outbox_files() if f["headers"]["To"] == PHONES["v01"]]
-        self.assertLessEqual(ucs2_units(f["body"].rstrip("\n")), 134)
-        [r] = self.site.to(R1)
+        self.assertEqual(f["body"], n["body"])
+        [c] = self.site.to("w01")             # the copy to the grid worker: cut too
+        self.assertLessEqual(ucs2_units(c["body"]), 134, c["body"])
+        [r] = self.site.to(R1)                # the reply: one segment
         self.assertLessEqual(ucs2_units(r["body"]), 70, r["body"])
         # the inbound row keeps the whole body
         db = sqlite3.connect(f"file:{self.site.db}?mode=ro", uri=True)
         self.addCleanup(db.close)
-        bodies = inbound_bodies(db)
-        self.assertEqual(len(bodies), 1)
-        self.assertEqual(bodies[0], body)
+        self.assertEqual(inbound_bodies(db), [body])
+        return t
+
+
+class LongText(LongTextChecks, gl.SiteCase):
+
+    def test_long_text_kept_whole_under_default_max_body(self):
+        t = self.long_text()
+        self.assertEqual(t["text"], LONG_DESC)
+
+
+class LongTextCapped(LongTextChecks, gl.SiteCase):
+    site_args = {"extra": "limits = { max_body = 8192; };\n"}
+
+    def test_ticket_text_capped_at_max_body(self):
+        t = self.long_text()
+        stored = t["text"].encode("utf-8")
+        self.assertLessEqual(len(stored), 8192)
+        self.assertGreaterEqual(len(stored), 8192 - 3)   # cut on a character boundary
+        self.assertTrue(LONG_DESC.startswith(t["text"]), t["text"][-20:])
 
 
 def inbound_bodies(db):
@@ -300,6 +339,18 @@ class BadSpool(gl.SiteCase):
         self.assertIn("empty.sms", log)
         self.assertIn("junk.sms", log)
         self.assertEqual(gl.has_raw_controls(p.stderr), [])
+
+    def test_symlink_is_refused_without_a_record(self):
+        target = os.path.join(self.site.dir, "secret.txt")
+        with open(target, "w") as f:
+            f.write("From: +8613800000001\n\n报修 漏水")
+        os.symlink(target, os.path.join(self.site.inbox, "link.sms"))
+        p = self.site.once()
+        self.assertEqual(self.site.inbox_files(), [])
+        self.assertEqual(os.listdir(os.path.join(self.site.inbox, "bad")), ["link.sms"])
+        self.assertIn(b"link.sms", p.stderr)
+        self.assertEqual(self.site.tickets(), [])
+        self.assertEqual(self.site.outbox_files(), [])
 
     def test_same_provider_id_is_acted_on_once(self):
         self.site.drop(R1, "跑腿 解放南路281号院 买菜", name="a.sms", headers={"Id": "msg-42"})

@@ -590,6 +590,37 @@ static void test_normalize(void **state)
 
 /* ---- escaping ------------------------------------------------------------ */
 
+/* Offsets in the normalised text map back to the original text. */
+static const struct {
+	const char *orig;
+	const char *norm_at;   /* a suffix of text_normalize(orig) */
+	const char *orig_at;   /* the suffix of orig it maps to */
+} offset_cases[] = {
+	{ "报修 下水管堵了", "下水管堵了", "下水管堵了" },
+	{ "报修　　下水管堵了，麻烦", "下水管堵了,麻烦", "下水管堵了，麻烦" },
+	{ "ＲＥＰＡＩＲ　漏水", "漏水", "漏水" },
+	{ "  完成 １０２４ 已疏通 ", "已疏通", "已疏通 " },
+	{ "报修下水管", "下水管", "下水管" },
+	{ "报修 a\x1b[31mb", "a\x1b[31mb", "a\x1b[31mb" },
+	{ "报修", "", "" },
+	{ "", "", "" },
+};
+
+static void test_original_offset(void **state)
+{
+	for (size_t i = 0; i < sizeof(offset_cases) / sizeof(offset_cases[0]); i++) {
+		char *norm = text_normalize(offset_cases[i].orig);
+		size_t nlen = strlen(norm), slen = strlen(offset_cases[i].norm_at);
+		size_t off;
+
+		assert_true(nlen >= slen);
+		assert_string_equal(norm + nlen - slen, offset_cases[i].norm_at);
+		off = text_original_offset(offset_cases[i].orig, nlen - slen);
+		assert_string_equal(offset_cases[i].orig + off, offset_cases[i].orig_at);
+		free(norm);
+	}
+}
+
 static void test_escape(void **state)
 {
 	static const struct {
@@ -697,6 +728,7 @@ int main(void)
 		cmocka_unit_test(test_utf8_fix),
 		cmocka_unit_test(test_utf8_len),
 		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_original_offset),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_phone),
 	};

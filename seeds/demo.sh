@@ -7,7 +7,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/${BUILD:-build}
-demo=$build/demo
+demo=${DEMO_DIR:-$build/demo}
 conf=$demo/gridline.conf
 
 rm -rf "$demo"

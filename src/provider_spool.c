@@ -500,6 +500,15 @@ static int spool_send(struct provider *p, int64_t outbox_id, const char *to, con
 		goto out;
 	}
 	fd = openat(sp->out_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0 && errno == ENOENT) {
+		/* the outbox directory was removed or replaced: open it afresh */
+		int nfd = open_dir(AT_FDCWD, sp->outbox, true);
+		if (nfd >= 0) {
+			close(sp->out_fd);
+			sp->out_fd = nfd;
+			fd = openat(sp->out_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		}
+	}
 	if (fd < 0) {
 		r = -errno;
 		goto fail;

@@ -1,0 +1,261 @@
+/*
+ * test_outbox.c — sending queued texts: success, transient failures retried
+ * with bounded backoff and jitter, permanent failures marked failed, the
+ * attempt limit. The provider is the network edge, so it is replaced by a
+ * scripted one; the store is a real database file; the clock is passed in.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "outbox.h"
+#include "provider.h"
+#include "store.h"
+
+/* A provider whose sends answer from a script: 0, -EAGAIN or -EINVAL. */
+struct fake {
+	struct provider base;
+	int script[16];
+	size_t n_script, next;
+	int sends;
+	int64_t last_id;
+	char last_to[64];
+};
+
+static int fake_send(struct provider *p, int64_t id, const char *to, const char *body,
+		     provider_send_cb cb, void *ud)
+{
+	struct fake *f = (struct fake *)p;
+	struct provider_result r = { 0 };
+
+	r.status = f->next < f->n_script ? f->script[f->next++] : 0;
+	if (r.status == 0)
+		snprintf(r.provider_id, sizeof(r.provider_id), "fake-%lld", (long long)id);
+	else
+		snprintf(r.error, sizeof(r.error), "%s", r.status == -EAGAIN ? "503 busy" : "21211 invalid number");
+	f->sends++;
+	f->last_id = id;
+	snprintf(f->last_to, sizeof(f->last_to), "%s", to);
+	cb(ud, id, &r);
+	return 0;
+}
+
+static const struct provider_ops fake_ops = { .name = "fake", .send = fake_send };
+
+struct fx {
+	char dir[64];
+	struct config *cfg;
+	struct store *store;
+	struct fake fake;
+	struct outbox *ob;
+};
+
+static const char conf[] =
+	"database = \"unused\";\n"
+	"provider = { type = \"spool\"; inbox = \"/tmp/in\"; outbox = \"/tmp/out\"; };\n"
+	"limits = { send_attempts = 3; retry_min = 10.0; retry_max = 25.0; batch = 2; };\n";
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct diag d = { 0 };
+	char path[128];
+	FILE *fp;
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/gridline-outbox-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(path, sizeof(path), "%s/g.conf", f->dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(conf, fp);
+	fclose(fp);
+	assert_int_equal(config_load(path, &f->cfg, &d), 0);
+	diag_release(&d);
+	snprintf(path, sizeof(path), "%s/g.db", f->dir);
+	assert_int_equal(store_open(path, false, &f->store, NULL), 0);
+	f->fake.base.ops = &fake_ops;
+	f->ob = outbox_new(f->cfg, f->store, &f->fake.base);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	outbox_free(f->ob);
+	store_close(f->store);
+	config_free(f->cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static int64_t queue(struct fx *f, const char *to, int64_t now)
+{
+	int64_t id;
+
+	assert_int_equal(store_outbox_add(f->store, to, "你好", 0, 0, "ack", 1, now, &id), 0);
+	return id;
+}
+
+static int get_cb(void *ud, const struct outbox_msg *m)
+{
+	struct outbox_msg *out = ud;
+
+	if (m->id != out->id)
+		return 0;
+	*out = *m;
+	out->body = NULL;
+	out->error = m->error ? strdup(m->error) : NULL;
+	return 0;
+}
+
+static struct outbox_msg get(struct fx *f, int64_t id)
+{
+	struct outbox_msg m = { .id = id };
+
+	assert_int_equal(store_outbox_each(f->store, true, get_cb, &m), 0);
+	return m;
+}
+
+static void test_sent(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = queue(f, "+8613800000001", 1000);
+	struct outbox_msg m;
+
+	assert_int_equal(outbox_flush(f->ob, 1000), 1);
+	m = get(f, id);
+	assert_int_equal(m.status, OB_SENT);
+	assert_string_equal(m.provider_id, "fake-1");
+	assert_int_equal(m.sent_at, 1000);
+	assert_string_equal(f->fake.last_to, "+8613800000001");
+	/* nothing left: a second flush sends nothing */
+	assert_int_equal(outbox_flush(f->ob, 2000), 0);
+	assert_int_equal(f->fake.sends, 1);
+	free(m.error);
+}
+
+static void test_transient_then_sent(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = queue(f, "+8613800000001", 1000), at;
+	struct outbox_msg m;
+
+	f->fake.script[0] = -EAGAIN;
+	f->fake.n_script = 1;
+	assert_int_equal(outbox_flush(f->ob, 1000), 1);
+	m = get(f, id);
+	assert_int_equal(m.status, OB_QUEUED);
+	assert_int_equal(m.attempts, 1);
+	/* first retry: retry_min (10 s) scaled by jitter in [0.5, 1) */
+	assert_in_range(m.next_attempt, 1005, 1010);
+	assert_string_equal(m.error, "503 busy");
+	free(m.error);
+	assert_int_equal(store_outbox_next_due(f->store, &at), 0);
+	assert_int_equal(at, m.next_attempt);
+	/* not due yet: not sent again */
+	assert_int_equal(outbox_flush(f->ob, 1004), 0);
+	assert_int_equal(f->fake.sends, 1);
+	/* due: sent */
+	assert_int_equal(outbox_flush(f->ob, 1010), 1);
+	m = get(f, id);
+	assert_int_equal(m.status, OB_SENT);
+	assert_int_equal(f->fake.sends, 2);
+	free(m.error);
+}
+
+static void test_attempt_limit(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = queue(f, "+8613800000001", 1000), now = 1000;
+	struct outbox_msg m;
+
+	f->fake.script[0] = f->fake.script[1] = f->fake.script[2] = -EAGAIN;
+	f->fake.n_script = 3;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(outbox_flush(f->ob, now), 1);
+		m = get(f, id);
+		free(m.error);
+		now = m.next_attempt;
+	}
+	/* send_attempts = 3: the third transient failure is final */
+	m = get(f, id);
+	assert_int_equal(m.status, OB_FAILED);
+	assert_int_equal(m.attempts, 3);
+	assert_string_equal(m.error, "503 busy");
+	free(m.error);
+	assert_int_equal(store_outbox_next_due(f->store, &now), -ENOENT);
+	assert_int_equal(outbox_flush(f->ob, now + 100000), 0);
+	assert_int_equal(f->fake.sends, 3);
+}
+
+static void test_permanent(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = queue(f, "+8613800000001", 1000);
+	struct outbox_msg m;
+
+	f->fake.script[0] = -EINVAL;
+	f->fake.n_script = 1;
+	assert_int_equal(outbox_flush(f->ob, 1000), 1);
+	m = get(f, id);
+	assert_int_equal(m.status, OB_FAILED);
+	assert_int_equal(m.attempts, 1);
+	assert_string_equal(m.error, "21211 invalid number");
+	free(m.error);
+	assert_int_equal(outbox_flush(f->ob, 999999), 0);
+	assert_int_equal(f->fake.sends, 1);
+}
+
+static void test_rounds(void **state)
+{
+	struct fx *f = *state;
+
+	/* batch = 2: five rows go out in three rounds of one flush */
+	for (int i = 0; i < 5; i++)
+		queue(f, "+8613800000001", 1000);
+	assert_int_equal(outbox_flush(f->ob, 1000), 5);
+	assert_int_equal(f->fake.sends, 5);
+}
+
+static void test_backoff_bounds(void **state)
+{
+	const struct limits l = { .retry_min = 5, .retry_max = 900 };
+
+	for (int i = 0; i < 200; i++) {
+		double d1 = outbox_backoff(&l, 1, 0), d3 = outbox_backoff(&l, 3, 0);
+		double d20 = outbox_backoff(&l, 20, 0), ra = outbox_backoff(&l, 1, 60);
+
+		assert_true(d1 >= 2.5 && d1 < 5.0);       /* 5 s, jittered */
+		assert_true(d3 >= 10.0 && d3 < 20.0);     /* 5 * 2^2 */
+		assert_true(d20 >= 450.0 && d20 < 900.0); /* capped at retry_max */
+		assert_true(ra >= 60.0);                  /* Retry-After respected */
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_sent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transient_then_sent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attempt_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_permanent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rounds, setup, teardown),
+		cmocka_unit_test(test_backoff_bounds),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -21,6 +21,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -111,7 +112,18 @@ class Daemon:
         while True:
             msg = self.sock.recv(4096).decode()
             if "READY=1" in msg.split("\n"):
-                return time.monotonic() - self.t0
+                t = time.monotonic() - self.t0
+                # keep reading like systemd does, or sd_notify blocks on a full queue
+                threading.Thread(target=self._drain, daemon=True).start()
+                return t
+
+    def _drain(self):
+        self.sock.settimeout(None)
+        try:
+            while self.sock.recv(4096):
+                pass
+        except OSError:
+            pass
 
     def stop(self):
         self.p.terminate()
@@ -159,7 +171,7 @@ def rss(total=100000, chunk=10000):
         for i in range(sent, sent + chunk):
             drop(d, i)
         sent += chunk
-        while os.listdir(d + "/in") != ["done", "bad"] and sorted(os.listdir(d + "/in")) != ["bad", "done"]:
+        while any(not f.startswith(".") and f not in ("done", "bad") for f in os.listdir(d + "/in")):
             time.sleep(0.05)
         time.sleep(0.2)
         samples.append(status(dm.p.pid, "VmRSS"))

@@ -64,12 +64,33 @@ static struct spool *to_spool(struct provider *p)
 	return (struct spool *)p;
 }
 
+/* mkdir -p path (relative to at), 0750 for what it creates. */
+static int make_dirs(int at, const char *path)
+{
+	char buf[4096];
+
+	if (str_copy(buf, sizeof(buf), path) < 0)
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; ; p++) {
+		bool end = *p == '\0';
+
+		if (*p != '/' && !end)
+			continue;
+		*p = '\0';
+		if (mkdirat(at, buf, 0750) < 0 && errno != EEXIST)
+			return -errno;
+		if (end)
+			return 0;
+		*p = '/';
+	}
+}
+
 static int open_dir(int at, const char *path, bool create)
 {
-	int fd;
+	int fd, r;
 
-	if (create && mkdirat(at, path, 0750) < 0 && errno != EEXIST)
-		return -errno;
+	if (create && (r = make_dirs(at, path)) < 0)
+		return r;
 	fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }

@@ -111,8 +111,8 @@ static void on_batch(void *ud, struct provider_batch *b, int err)
 		goto done;
 	}
 	d->processed += n_new;
-	d->provider->ops->ack(d->provider, b);
-	d->more = b->n == d->cfg->limits.batch;
+	/* a failed ack means the batch comes back: wait for the next poll, do not spin */
+	d->more = d->provider->ops->ack(d->provider, b) == 0 && b->n == d->cfg->limits.batch;
 done:
 	provider_batch_free(b);
 	if (d->more)

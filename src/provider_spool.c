@@ -235,8 +235,7 @@ static int spool_scan(struct spool *sp)
 	return 0;
 }
 
-/* Move name from the inbox into dir_fd, never overwriting an older file. */
-static int spool_move(struct spool *sp, const char *name, int dir_fd)
+static int move_into(struct spool *sp, const char *name, int dir_fd)
 {
 	char alt[512];
 
@@ -250,10 +249,32 @@ static int spool_move(struct spool *sp, const char *name, int dir_fd)
 	return -errno;
 }
 
+/*
+ * Move name from the inbox into its subdirectory sub ("done" or "bad"),
+ * never overwriting an older file. If the subdirectory was removed (an
+ * operator cleaning up), it is made and opened again. -ENOENT only when
+ * the file itself is gone.
+ */
+static int spool_move(struct spool *sp, const char *name, const char *sub)
+{
+	int *fd = strcmp(sub, "done") == 0 ? &sp->done_fd : &sp->bad_fd;
+	struct stat st;
+	int r = move_into(sp, name, *fd), nfd;
+
+	if (r != -ENOENT || fstatat(sp->in_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return r;
+	nfd = open_dir(sp->in_fd, sub, true);
+	if (nfd < 0)
+		return nfd;
+	close(*fd);
+	*fd = nfd;
+	return move_into(sp, name, *fd);
+}
+
 static void spool_reject(struct spool *sp, const char *name, const char *why)
 {
 	char esc[300];
-	int r = spool_move(sp, name, sp->bad_fd);
+	int r = spool_move(sp, name, "bad");
 
 	text_escape(name, esc, sizeof(esc));
 	if (r < 0)
@@ -469,6 +490,7 @@ static int spool_fetch(struct provider *p, const char *cursor, size_t max, provi
 static int spool_ack(struct provider *p, struct provider_batch *b)
 {
 	struct spool *sp = to_spool(p);
+	size_t failed = 0;
 	int ret = 0;
 
 	for (size_t i = 0; i < b->n; i++) {
@@ -479,14 +501,14 @@ static int spool_ack(struct provider *p, struct provider_batch *b)
 			spool_reject(sp, m->priv, m->error);
 			continue;
 		}
-		r = spool_move(sp, m->priv, sp->done_fd);
-		if (r < 0 && r != -ENOENT) {
-			char esc[300];
-			log_error("spool: cannot move %s/%s to done/: %s", sp->inbox,
-				  text_escape(m->priv, esc, sizeof(esc)), strerror(-r));
+		r = spool_move(sp, m->priv, "done");
+		if (r < 0 && r != -ENOENT && failed++ == 0)
 			ret = r;
-		}
 	}
+	/* one line per batch: they are read again (and deduplicated) at the next poll */
+	if (failed)
+		log_error("spool: cannot move %zu committed file(s) from %s to done/: %s", failed,
+			  sp->inbox, strerror(-ret));
 	return ret;
 }
 

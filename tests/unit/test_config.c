@@ -869,7 +869,7 @@ static void test_seed_conf(void **state)
 {
 	struct config *c = load_shipped("seeds/gridline.conf");
 	const struct grid *g;
-	char name[8];
+	char name[16];
 
 	(void)state;
 	assert_int_equal(c->n_grids, 10);

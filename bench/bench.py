@@ -178,7 +178,8 @@ def rss(total=100000, chunk=10000):
         shutil.rmtree(d + "/in/done")
         os.makedirs(d + "/in/done")
         for f in os.listdir(d + "/out"):
-            os.unlink(d + "/out/" + f)
+            if not f.startswith("."):
+                os.unlink(d + "/out/" + f)
     hwm = status(dm.p.pid, "VmHWM")
     dm.stop()
     print("rss: KiB after each %d texts: %s" % (chunk, " ".join(str(s) for s in samples)))

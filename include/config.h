@@ -90,10 +90,20 @@ enum tmpl_id {
 const char *tmpl_name(enum tmpl_id t);
 
 struct provider_config {
-	char *type;          /* "spool" (others in later issues) */
+	char *type;          /* "spool", "twilio", "android", "http" */
 	char *inbox;         /* spool: inbound directory */
 	char *outbox;        /* spool: outbound directory */
 	double rate;         /* texts per second; 0 = unpaced */
+	char *url;            /* android, http: base URL; twilio: base_url (default "https://api.twilio.com") */
+	char *account_sid;    /* twilio: "AC" + 32 hex */
+	char *number;         /* twilio: the hotline number, normalised E.164 */
+	char *username;       /* android (default "sms") */
+	char *secret;         /* the resolved secret: twilio auth_token, android password, http token */
+	char *cafile;         /* extra CA bundle for self-hosted gateways, or NULL */
+	double timeout;       /* total request timeout, seconds; default 30 (1..300) */
+	double connect_timeout; /* default 10 (1..120) */
+	unsigned max_response;  /* response body cap, bytes; default 1048576 (1024..16777216) */
+	double status_timeout;  /* seconds after which a sent text with no final delivery status is 'unknown'; default 86400 */
 	int line;
 };
 

@@ -17,16 +17,35 @@
 
 struct outbox;
 
+/* Called when a provider's late answer is waiting for outbox_record(). */
+typedef void (*outbox_wake_cb)(void *ud);
+
 struct outbox *outbox_new(const struct config *cfg, struct store *store, struct provider *p);
 void outbox_free(struct outbox *o);
 void outbox_set_config(struct outbox *o, const struct config *cfg, struct provider *p);
 
+void outbox_set_wake(struct outbox *o, outbox_wake_cb wake, void *ud);
+
 /*
- * Send every row due at now (in rounds of at most limits.batch), recording
- * outcomes in one transaction per round. Returns the number of texts
- * handed to the provider, or <0 on a store error.
+ * Hand every row due at now to the provider (in rounds of at most
+ * limits.batch, as far as provider.rate allows), recording the answers
+ * that are already in, in one transaction per round. Rows in flight are
+ * not handed over twice. Returns the number of texts handed over, or <0
+ * on a store error.
  */
 int outbox_flush(struct outbox *o, int64_t now);
+
+/* Record the answers that came in since the last flush (one transaction). */
+int outbox_record(struct outbox *o, int64_t now);
+
+/* Texts handed to the provider that have not been answered yet. */
+size_t outbox_inflight(const struct outbox *o);
+
+/*
+ * When the last flush left due texts queued because of provider.rate:
+ * the monotonic time (usec) of the next allowed send; else 0.
+ */
+uint64_t outbox_paced_until(const struct outbox *o);
 
 /*
  * Delay before attempt number `attempt` (1 = first retry):

@@ -83,5 +83,6 @@ struct provider {
 const struct provider_ops *provider_find(const char *name);
 
 extern const struct provider_ops provider_spool_ops;
+extern const struct provider_ops provider_http_ops;
 
 #endif

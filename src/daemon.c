@@ -36,10 +36,12 @@ struct daemon {
 	struct intake *intake;
 	struct outbox *outbox;
 	sd_event *event;
-	sd_event_source *work, *poll, *retry;
+	sd_event_source *work, *poll, *retry, *record;
 	bool once;
 	bool busy;          /* a fetch is in flight */
 	bool more;          /* the last batch was full: fetch again */
+	bool inbound_done;  /* --once: nothing more to fetch */
+	bool provider_down; /* the last fetch failed (logged once per outage) */
 	int result;
 	uint64_t processed; /* messages handled since start */
 };
@@ -56,29 +58,62 @@ static void daemon_status(struct daemon *d)
 		   (long long)open, (long long)queued, (unsigned long long)d->processed);
 }
 
-/* Arm the retry timer for the earliest queued text. */
+/*
+ * Arm the retry timer: for the earliest queued text (not with --once,
+ * whose retries belong to the next run), or sooner when pacing held texts
+ * back.
+ */
 static void daemon_arm_retry(struct daemon *d)
 {
+	uint64_t mono, when = UINT64_MAX, paced = outbox_paced_until(d->outbox);
 	int64_t at, now = util_now();
-	uint64_t mono;
 
-	if (d->once || store_outbox_next_due(d->store, &at) < 0) {
+	sd_event_now(d->event, CLOCK_MONOTONIC, &mono);
+	if (!d->once && store_outbox_next_due(d->store, &at) == 0)
+		when = mono + (uint64_t)(at > now ? at - now : 0) * 1000000u;
+	if (paced && paced < when)
+		when = paced;
+	if (when == UINT64_MAX) {
 		sd_event_source_set_enabled(d->retry, SD_EVENT_OFF);
 		return;
 	}
-	sd_event_now(d->event, CLOCK_MONOTONIC, &mono);
-	mono += (uint64_t)(at > now ? at - now : 0) * 1000000u;
-	sd_event_source_set_time(d->retry, mono);
+	sd_event_source_set_time(d->retry, when);
 	sd_event_source_set_enabled(d->retry, SD_EVENT_ONESHOT);
+}
+
+/* --once is done when nothing is left to fetch, send or wait for. */
+static void daemon_maybe_exit(struct daemon *d)
+{
+	if (d->once && d->inbound_done && outbox_inflight(d->outbox) == 0 &&
+	    !outbox_paced_until(d->outbox))
+		sd_event_exit(d->event, 0);
 }
 
 static void daemon_flush(struct daemon *d)
 {
+	if (d->once)
+		d->inbound_done = true;
 	outbox_flush(d->outbox, util_now());
 	daemon_arm_retry(d);
 	daemon_status(d);
-	if (d->once)
-		sd_event_exit(d->event, 0);
+	daemon_maybe_exit(d);
+}
+
+/* A provider answered a send late: record it, then send what is due. */
+static int on_record(sd_event_source *s, void *ud)
+{
+	struct daemon *d = ud;
+
+	outbox_record(d->outbox, util_now());
+	daemon_flush(d);
+	return 0;
+}
+
+static void on_outbox_wake(void *ud)
+{
+	struct daemon *d = ud;
+
+	sd_event_source_set_enabled(d->record, SD_EVENT_ONESHOT);
 }
 
 static void on_batch(void *ud, struct provider_batch *b, int err)
@@ -91,9 +126,15 @@ static void on_batch(void *ud, struct provider_batch *b, int err)
 	d->busy = false;
 	d->more = false;
 	if (err < 0 || !b) {
-		log_errno(LOG_ERR, err, "provider %s: fetch failed", d->provider->ops->name);
+		if (!d->provider_down)
+			log_errno(LOG_ERR, err, "provider %s: fetch failed; retrying every %.1f s",
+				  d->provider->ops->name, d->cfg->poll_interval);
+		d->provider_down = true;
 		goto done;
 	}
+	if (d->provider_down)
+		log_notice("provider %s is answering again", d->provider->ops->name);
+	d->provider_down = false;
 	r = store_begin(d->store);
 	for (size_t i = 0; r == 0 && i < b->n; i++) {
 		bool dup;
@@ -145,6 +186,8 @@ static void on_wake(void *ud)
 {
 	struct daemon *d = ud;
 
+	if (d->once && d->inbound_done)
+		return;
 	sd_event_source_set_enabled(d->work, SD_EVENT_ONESHOT);
 }
 
@@ -199,8 +242,9 @@ static void daemon_reload(struct daemon *d)
 	/* the database stays the one we opened */
 	free(nc->database);
 	nc->database = xstrdup(d->cfg->database);
-	d->provider->ops->close(d->provider);
+	d->provider->ops->close(d->provider);   /* cancels its requests in flight */
 	d->provider = np;
+	d->busy = false;
 	intake_set_config(d->intake, nc);
 	outbox_set_config(d->outbox, nc, np);
 	config_free(d->cfg);
@@ -264,6 +308,7 @@ void daemon_free(struct daemon *d)
 	sd_event_source_disable_unref(d->work);
 	sd_event_source_disable_unref(d->poll);
 	sd_event_source_disable_unref(d->retry);
+	sd_event_source_disable_unref(d->record);
 	outbox_free(d->outbox);
 	intake_free(d->intake);
 	if (d->provider)
@@ -287,6 +332,21 @@ static int daemon_setup_loop(struct daemon *d)
 	if (r < 0)
 		return r;
 	sd_event_source_set_enabled(d->work, SD_EVENT_ONESHOT);
+	r = sd_event_add_defer(d->event, &d->record, on_record, d);
+	if (r < 0)
+		return r;
+	sd_event_source_set_enabled(d->record, SD_EVENT_OFF);
+	outbox_set_wake(d->outbox, on_outbox_wake, d);
+	sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+	r = sd_event_add_time(d->event, &d->retry, CLOCK_MONOTONIC, now, 100000, on_retry, d);
+	if (r < 0)
+		return r;
+	sd_event_source_set_enabled(d->retry, SD_EVENT_OFF);
+	if (d->provider->ops->attach) {
+		r = d->provider->ops->attach(d->provider, d->event, on_wake, d);
+		if (r < 0)
+			return r;
+	}
 	if (d->once)
 		return 0;
 
@@ -299,21 +359,11 @@ static int daemon_setup_loop(struct daemon *d)
 	    (r = sd_event_add_signal(d->event, NULL, SIGINT, on_signal, d)) < 0 ||
 	    (r = sd_event_add_signal(d->event, NULL, SIGHUP, on_signal, d)) < 0)
 		return r;
-	sd_event_now(d->event, CLOCK_MONOTONIC, &now);
 	r = sd_event_add_time(d->event, &d->poll, CLOCK_MONOTONIC, now + interval, interval / 10,
 			      on_poll, d);
 	if (r < 0)
 		return r;
 	sd_event_source_set_enabled(d->poll, SD_EVENT_ON);
-	r = sd_event_add_time(d->event, &d->retry, CLOCK_MONOTONIC, now, 100000, on_retry, d);
-	if (r < 0)
-		return r;
-	sd_event_source_set_enabled(d->retry, SD_EVENT_OFF);
-	if (d->provider->ops->attach) {
-		r = d->provider->ops->attach(d->provider, d->event, on_wake, d);
-		if (r < 0)
-			return r;
-	}
 	return sd_event_set_watchdog(d->event, true);
 }
 

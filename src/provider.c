@@ -9,6 +9,7 @@
 
 static const struct provider_ops *const providers[] = {
 	&provider_spool_ops,
+	&provider_http_ops,
 	NULL,
 };
 

@@ -1210,9 +1210,12 @@ static int migrate(sqlite3 *db, char **ret_err)
  */
 static int configure(sqlite3 *db, bool readonly)
 {
+	/* a 1 MiB page cache keeps the daemon's memory small and flat (RSS target) */
 	static const char rw[] = "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;"
-				 " PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;";
-	static const char ro[] = "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;";
+				 " PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;"
+				 " PRAGMA cache_size = -1024;";
+	static const char ro[] = "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
+				 " PRAGMA cache_size = -1024;";
 
 	if (sqlite3_busy_timeout(db, 5000) != SQLITE_OK)
 		return -EIO;

@@ -20,10 +20,16 @@
 #include "outbox.h"
 #include "provider.h"
 #include "store.h"
+#include "util.h"
 
 /* A provider whose sends answer from a script: 0, -EAGAIN or -EINVAL. */
 struct fake {
 	struct provider base;
+	bool later;                   /* answer only when the test says so */
+	provider_send_cb pending_cb[16];
+	void *pending_ud[16];
+	int64_t pending_id[16];
+	size_t n_pending;
 	int script[16];
 	size_t n_script, next;
 	int sends;
@@ -37,6 +43,13 @@ static int fake_send(struct provider *p, int64_t id, const char *to, const char 
 	struct fake *f = (struct fake *)p;
 	struct provider_result r = { 0 };
 
+	if (f->later) {
+		f->pending_cb[f->n_pending] = cb;
+		f->pending_ud[f->n_pending] = ud;
+		f->pending_id[f->n_pending++] = id;
+		f->sends++;
+		return 0;
+	}
 	r.status = f->next < f->n_script ? f->script[f->next++] : 0;
 	if (r.status == 0)
 		snprintf(r.provider_id, sizeof(r.provider_id), "fake-%lld", (long long)id);
@@ -232,6 +245,65 @@ static void test_rounds(void **state)
 	assert_int_equal(f->fake.sends, 5);
 }
 
+/* A provider that answers later (HTTP): in flight texts are not sent twice. */
+static void test_async_answers(void **state)
+{
+	struct fx *f = *state;
+	struct provider_result ok = { 0 };
+	int64_t a = queue(f, "+8613800000001", 1000), b = queue(f, "+8613800000002", 1000);
+	struct outbox_msg m;
+
+	f->fake.later = true;
+	assert_int_equal(outbox_flush(f->ob, 1000), 2);
+	assert_int_equal(outbox_inflight(f->ob), 2);
+	/* still queued, still due, but in flight: a second flush hands over nothing */
+	assert_int_equal(outbox_flush(f->ob, 1001), 0);
+	assert_int_equal(f->fake.sends, 2);
+	m = get(f, a);
+	assert_int_equal(m.status, OB_QUEUED);
+	free(m.error);
+	/* the answers arrive; recorded on the next record/flush */
+	strcpy(ok.provider_id, "p-1");
+	f->fake.pending_cb[0](f->fake.pending_ud[0], f->fake.pending_id[0], &ok);
+	ok.status = -EAGAIN;
+	strcpy(ok.error, "HTTP 503");
+	f->fake.pending_cb[1](f->fake.pending_ud[1], f->fake.pending_id[1], &ok);
+	assert_int_equal(outbox_inflight(f->ob), 0);
+	assert_int_equal(outbox_record(f->ob, 1002), 0);
+	m = get(f, a);
+	assert_int_equal(m.status, OB_SENT);
+	assert_string_equal(m.provider_id, "p-1");
+	free(m.error);
+	m = get(f, b);
+	assert_int_equal(m.status, OB_QUEUED);
+	assert_int_equal(m.attempts, 1);
+	assert_string_equal(m.error, "HTTP 503");
+	free(m.error);
+}
+
+/* provider.rate: one text per 1/rate seconds, no burst even with a backlog. */
+static void test_pacing(void **state)
+{
+	struct fx *f = *state;
+	uint64_t t0, until;
+
+	f->cfg->provider.rate = 5.0;            /* one every 200 ms */
+	for (int i = 0; i < 4; i++)
+		queue(f, "+8613800000001", 1000);
+	t0 = util_mono_usec();
+	assert_int_equal(outbox_flush(f->ob, 1000), 1);
+	until = outbox_paced_until(f->ob);
+	assert_true(until > t0 && until <= util_mono_usec() + 200000);
+	/* at once again: pacing holds the rest back */
+	assert_int_equal(outbox_flush(f->ob, 1000), 0);
+	assert_int_equal(f->fake.sends, 1);
+	assert_true(outbox_paced_until(f->ob) >= until);
+	/* unpaced: everything left goes */
+	f->cfg->provider.rate = 0;
+	assert_int_equal(outbox_flush(f->ob, 1000), 3);
+	assert_int_equal(outbox_paced_until(f->ob), 0);
+}
+
 static void test_backoff_bounds(void **state)
 {
 	const struct limits l = { .retry_min = 5, .retry_max = 900 };
@@ -255,6 +327,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attempt_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permanent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pacing, setup, teardown),
 		cmocka_unit_test(test_backoff_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

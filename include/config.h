@@ -107,6 +107,14 @@ struct provider_config {
 	int line;
 };
 
+/*
+ * The key of type's secret — "auth_token" (twilio), "password" (android),
+ * "token" (http) — which is also the name of its systemd credential and,
+ * with "_file", of the key naming a file that holds it. NULL for "spool",
+ * an unknown type or NULL.
+ */
+const char *provider_secret_name(const char *type);
+
 struct limits {
 	unsigned notice_segments;  /* max segments of a worker notice (free text cut to fit); default 2 */
 	unsigned reply_segments;   /* max segments of a reply to a resident; default 1 */
@@ -157,9 +165,20 @@ void diag_release(struct diag *d);
  * template with an unknown variable, ...) is appended to d as
  * "path:line: what"; warnings too. Returns 0 and a new config in *ret, or
  * -EINVAL when d holds at least one error (*ret untouched), or -errno when
- * the file cannot be read.
+ * the file cannot be read. A network provider's secret is resolved here
+ * (inline key, "<key>_file", or $CREDENTIALS_DIRECTORY/<key>) into
+ * provider.secret; no diagnostic ever quotes a secret.
  */
 int config_load(const char *path, struct config **ret, struct diag *d);
+
+/*
+ * config_load() with flags. CONFIG_SKIP_SECRETS: no provider secret is
+ * looked for or read (provider.secret stays NULL, a missing one is no
+ * error) — for gridlinectl, which never talks to the provider and may run
+ * without the daemon's credentials.
+ */
+#define CONFIG_SKIP_SECRETS 0x1u
+int config_load_flags(const char *path, unsigned flags, struct config **ret, struct diag *d);
 void config_free(struct config *c); /* NULL is fine */
 
 /* Lookups; NULL when absent. */

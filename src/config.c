@@ -10,17 +10,25 @@
  * `gridlined --check-config` can show them all. This module never logs:
  * the caller decides what to do with the diagnostics.
  *
+ * Network providers (twilio, android, http) get their secret here, from the
+ * file, a `*_file`, or a systemd credential; it is checked but never quoted
+ * in a diagnostic, and a file holding one that others can read is a warning.
+ *
  * The defaults (built-in categories, command keywords, templates, limits)
  * live here as tables; conf/gridline.conf documents each of them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <libconfig.h>
 
 #include "config.h"
@@ -38,6 +46,17 @@
 #define DEFAULT_OUTBOX "/var/spool/gridline/out"
 #define POLL_MAX 3600.0
 #define KW_MAX 12            /* keywords in a built-in list */
+#define DEFAULT_TIMEOUT 30.0            /* provider HTTP: total, seconds */
+#define DEFAULT_CONNECT_TIMEOUT 10.0
+#define DEFAULT_MAX_RESPONSE (1024u * 1024u)
+#define DEFAULT_STATUS_TIMEOUT 86400.0  /* sent, no final status: 'unknown' after */
+#define DEFAULT_ANDROID_USER "sms"      /* the app's local-server user */
+#define TIMEOUT_MAX 300.0
+#define CONNECT_TIMEOUT_MAX 120.0
+#define STATUS_TIMEOUT_MAX 2592000.0    /* 30 days */
+#define SECRET_MAX 4096                 /* bytes of a token or password */
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 struct builtin_category {
 	const char *id;
@@ -192,15 +211,33 @@ static const char *const limits_keys[] = {
 };
 static const char *const log_keys[] = { "level", "mask_phones", NULL };
 static const char *const spool_keys[] = { "type", "inbox", "outbox", "rate", NULL };
+static const char *const twilio_keys[] = {
+	"type", "account_sid", "auth_token", "auth_token_file", "number", "base_url", "rate",
+	"cafile", "timeout", "connect_timeout", "max_response", "status_timeout", NULL,
+};
+static const char *const android_keys[] = {
+	"type", "url", "username", "password", "password_file", "rate", "cafile", "timeout",
+	"connect_timeout", "max_response", "status_timeout", NULL,
+};
+static const char *const http_keys[] = {
+	"type", "url", "token", "token_file", "rate", "cafile", "timeout", "connect_timeout",
+	"max_response", "status_timeout", NULL,
+};
 
-/* Provider types and their keys; network types will join this table. */
+/* Provider types and their keys. */
 struct provider_type {
 	const char *type;
 	const char *const *keys;
 	double rate;          /* default texts per second */
+	const char *secret;   /* inline secret key; also "<secret>_file" and the credential name */
+	const char *url_key;  /* key of the base URL, NULL for none */
+	const char *url;      /* its default, NULL when required */
 };
 static const struct provider_type provider_types[] = {
-	{ "spool", spool_keys, 0 },
+	{ "spool", spool_keys, 0, NULL, NULL, NULL },
+	{ "twilio", twilio_keys, 10, "auth_token", "base_url", "https://api.twilio.com" },
+	{ "android", android_keys, 10, "password", "url", NULL },
+	{ "http", http_keys, 10, "token", "url", NULL },
 };
 
 const char *worker_role_name(enum worker_role r)
@@ -259,6 +296,7 @@ struct problem {
 /* One load in progress. */
 struct loader {
 	const char *path;
+	unsigned flags;      /* CONFIG_* */
 	struct config *c;
 	struct problem *p;
 	size_t n_p;
@@ -853,21 +891,412 @@ static const struct provider_type *provider_type_find(const char *type)
 	return NULL;
 }
 
-/* A required, non-empty directory of the spool provider. */
-static void load_spool_dir(struct loader *l, const config_setting_t *g, const char *name,
-			   char **dst)
+const char *provider_secret_name(const char *type)
+{
+	const struct provider_type *pt = type ? provider_type_find(type) : NULL;
+
+	return pt ? pt->secret : NULL;
+}
+
+/* "spool, twilio, ..." into buf[size]. */
+static const char *provider_type_list(char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ELEMENTSOF(provider_types); i++) {
+		int r = snprintf(buf + n, size - n, "%s%s", i ? ", " : "", provider_types[i].type);
+
+		if (r < 0 || (size_t)r >= size - n)
+			break;
+		n += (size_t)r;
+	}
+	return buf;
+}
+
+/* A required, non-empty string of provider type `type`; the setting, or NULL. */
+static const config_setting_t *need_string(struct loader *l, const config_setting_t *g,
+					   const char *type, const char *name, char **dst)
 {
 	const config_setting_t *s;
 
 	free(*dst);
 	*dst = NULL;
 	if (!config_setting_get_member(g, name)) {
-		err(l, g, "provider: type \"spool\" needs '%s'", name);
-		return;
+		err(l, g, "provider: type \"%s\" needs '%s'", type, name);
+		return NULL;
 	}
 	s = get_string(l, g, "provider: ", name, true, dst);
-	if (s && !**dst)
+	if (s && !**dst) {
 		err(l, s, "provider: '%s' must not be empty", name);
+		return NULL;
+	}
+	return s;
+}
+
+/* A number of seconds in lo..hi into *dst; the setting, or NULL. */
+static const config_setting_t *get_seconds(struct loader *l, const config_setting_t *g,
+					   const char *name, double lo, double hi, double *dst)
+{
+	double v = *dst;
+	const config_setting_t *s = get_number(l, g, "provider: ", name, &v);
+
+	if (!s)
+		return NULL;
+	if (!(v >= lo && v <= hi)) {
+		err(l, s, "provider: '%s' must be between %g and %g seconds, not %g", name, lo, hi, v);
+		return NULL;
+	}
+	*dst = v;
+	return s;
+}
+
+/*
+ * Why url cannot be a provider's base URL, or NULL. Never quotes the URL:
+ * one with a password in it must not end up in a log.
+ */
+static const char *url_problem(const char *url, char *why, size_t size)
+{
+	const char *host = NULL;
+	char *user = NULL, *pass = NULL;
+	bool login;
+	CURLUcode r;
+	CURLU *u;
+
+	if (strncasecmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else if (strncasecmp(url, "https://", 8) == 0)
+		host = url + 8;
+	if (!host || !*host || *host == '/')
+		return "must start with http:// or https:// and a host name";
+	u = curl_url();
+	if (!u)
+		fatal("out of memory");
+	r = curl_url_set(u, CURLUPART_URL, url, 0);
+	if (r == CURLUE_OK) {
+		curl_url_get(u, CURLUPART_USER, &user, 0);
+		curl_url_get(u, CURLUPART_PASSWORD, &pass, 0);
+	}
+	curl_url_cleanup(u);
+	login = user || pass;
+	curl_free(user);
+	curl_free(pass);
+	if (r != CURLUE_OK) {
+		snprintf(why, size, "is not a valid URL: %s", curl_url_strerror(r));
+		return why;
+	}
+	return login ? "must not hold a user name or password" : NULL;
+}
+
+/* The base URL (pt->url_key), or its default; without trailing '/'. */
+static void load_url(struct loader *l, const config_setting_t *g,
+		     const struct provider_type *pt)
+{
+	struct provider_config *p = &l->c->provider;
+	const config_setting_t *s;
+	const char *bad;
+	char why[128];
+	size_t n;
+
+	free(p->url);
+	p->url = xstrdup(pt->url);
+	if (!config_setting_get_member(g, pt->url_key)) {
+		if (!p->url)
+			err(l, g, "provider: type \"%s\" needs '%s'", pt->type, pt->url_key);
+		return;
+	}
+	s = get_string(l, g, "provider: ", pt->url_key, true, &p->url);
+	if (!s)
+		return;
+	bad = url_problem(p->url, why, sizeof(why));
+	if (bad) {
+		err(l, s, "provider: '%s' %s", pt->url_key, bad);
+		return;
+	}
+	n = strlen(p->url);
+	while (n > 0 && p->url[n - 1] == '/')
+		p->url[--n] = '\0';
+}
+
+static bool account_sid_valid(const char *s)
+{
+	return strncmp(s, "AC", 2) == 0 && strlen(s) == 34 &&
+	       strspn(s + 2, "0123456789abcdefABCDEF") == 32;
+}
+
+/* Twilio: account_sid and number (not quoted back: a token pasted there is a secret). */
+static void load_twilio(struct loader *l, const config_setting_t *g)
+{
+	struct provider_config *p = &l->c->provider;
+	const config_setting_t *s;
+	char e164[32];
+
+	s = need_string(l, g, "twilio", "account_sid", &p->account_sid);
+	if (s && !account_sid_valid(p->account_sid))
+		err(l, s, "provider: 'account_sid' must be \"AC\" and 32 hex digits");
+	s = need_string(l, g, "twilio", "number", &p->number);
+	if (!s)
+		return;
+	if (phone_normalize(p->number, l->cc, e164, sizeof(e164)) < 0) {
+		err(l, s, "provider: 'number' is not a phone number");
+		return;
+	}
+	free(p->number);
+	p->number = xstrdup(e164);
+}
+
+static bool has_control(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return true;
+	return false;
+}
+
+/* Android: the HTTP Basic user name, default "sms". */
+static void load_android(struct loader *l, const config_setting_t *g)
+{
+	struct provider_config *p = &l->c->provider;
+	const config_setting_t *s;
+
+	free(p->username);
+	p->username = xstrdup(DEFAULT_ANDROID_USER);
+	s = get_string(l, g, "provider: ", "username", false, &p->username);
+	if (s && (!*p->username || strchr(p->username, ':') ||
+		  has_control(p->username, strlen(p->username))))
+		err(l, s, "provider: 'username' must be one or more characters, without ':' or "
+		    "control characters");
+}
+
+static void load_cafile(struct loader *l, const config_setting_t *g)
+{
+	struct provider_config *p = &l->c->provider;
+	const config_setting_t *s = get_string(l, g, "provider: ", "cafile", false, &p->cafile);
+
+	if (!s)
+		return;
+	if (!*p->cafile)
+		err(l, s, "provider: 'cafile' must not be empty (leave it out for the system's CAs)");
+	else if (access(p->cafile, R_OK) != 0)
+		err(l, s, "provider: 'cafile' cannot be read: %s", strerror(errno));
+}
+
+/* Timeouts and the response cap of the HTTP client. */
+static void load_http_limits(struct loader *l, const config_setting_t *g)
+{
+	struct provider_config *p = &l->c->provider;
+	const config_setting_t *st, *sc;
+
+	st = get_seconds(l, g, "timeout", 1, TIMEOUT_MAX, &p->timeout);
+	sc = get_seconds(l, g, "connect_timeout", 1, CONNECT_TIMEOUT_MAX, &p->connect_timeout);
+	get_uint(l, g, "provider: ", "max_response", 1024, 16 * 1024 * 1024, &p->max_response);
+	get_seconds(l, g, "status_timeout", 1, STATUS_TIMEOUT_MAX, &p->status_timeout);
+	if ((st || sc) && p->connect_timeout > p->timeout)
+		warn(l, sc ? sc : st, "provider: 'connect_timeout' (%g) is longer than 'timeout' "
+		     "(%g); the total timeout applies first", p->connect_timeout, p->timeout);
+}
+
+/* ---- secrets ----------------------------------------------------------- */
+
+/* Readable by anyone but the owner? */
+static bool mode_exposed(mode_t mode)
+{
+	return (mode & (S_IRGRP | S_IROTH)) != 0;
+}
+
+/* Why s[n] cannot be a secret (a token, a password), or NULL. */
+static const char *secret_problem(const char *s, size_t n)
+{
+	if (n == 0)
+		return "is empty";
+	if (n > SECRET_MAX)
+		return "is longer than " STRINGIFY(SECRET_MAX) " bytes";
+	if (has_control(s, n))
+		return "holds a line break or another control character";
+	return NULL;
+}
+
+/* Length of s[n] without one trailing newline (LF or CR LF). */
+static size_t strip_newline(const char *s, size_t n)
+{
+	if (n > 0 && s[n - 1] == '\n') {
+		n--;
+		if (n > 0 && s[n - 1] == '\r')
+			n--;
+	}
+	return n;
+}
+
+/* Read all of fd, up to size bytes, into buf; the length, or -errno. */
+static ssize_t read_all(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	while (n < size) {
+		ssize_t r = read(fd, buf + n, size - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	return (ssize_t)n;
+}
+
+/*
+ * Read the secret file at path: a regular file of one line (one trailing
+ * newline dropped). Returns 0, the secret (heap) in *ret and the file's
+ * mode in *ret_mode; or -errno (-EINVAL: bad content) with why[] saying
+ * what is wrong — never quoting the content.
+ */
+static int secret_read(const char *path, char **ret, mode_t *ret_mode, char *why, size_t size)
+{
+	char buf[SECRET_MAX + 3];   /* the secret, CR LF, one byte to notice more */
+	const char *bad = NULL;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(why, size, "cannot be read: %s", strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(why, size, "is not a regular file");
+		return -EINVAL;
+	}
+	n = read_all(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0) {
+		snprintf(why, size, "cannot be read: %s", strerror((int)-n));
+		return (int)n;
+	}
+	n = (ssize_t)strip_newline(buf, (size_t)n);
+	bad = secret_problem(buf, (size_t)n);
+	if (!bad) {
+		*ret = xstrndup(buf, (size_t)n);
+		*ret_mode = st.st_mode;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	if (bad)
+		snprintf(why, size, "%s", bad);
+	return bad ? -EINVAL : 0;
+}
+
+/* `auth_token = "..."`: warn when others can read the file holding it. */
+static void secret_inline(struct loader *l, const config_setting_t *s, const char *key)
+{
+	const char *v, *bad, *file = loader_file(l, s);
+	struct stat st;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		wrong_type(l, s, "provider: ", "a string");
+		return;
+	}
+	v = config_setting_get_string(s);
+	bad = secret_problem(v, strlen(v));
+	if (bad) {
+		err(l, s, "provider: '%s' %s", key, bad);
+		return;
+	}
+	l->c->provider.secret = xstrdup(v);
+	if (stat(file, &st) == 0 && mode_exposed(st.st_mode))
+		warn(l, s, "the config holds a secret (%s) but is readable by others (mode %04o); "
+		     "chmod 600 it or use %s_file", key, (unsigned)(st.st_mode & 07777), key);
+}
+
+/*
+ * `auth_token_file = "/path"`. The path is not quoted back either: a
+ * token pasted there instead of a path would end up in the journal.
+ */
+static void secret_file(struct loader *l, const config_setting_t *s, const char *key)
+{
+	const char *path;
+	char why[128];
+	mode_t mode;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		wrong_type(l, s, "provider: ", "a string");
+		return;
+	}
+	path = config_setting_get_string(s);
+	if (!*path) {
+		err(l, s, "provider: '%s' must not be empty", key);
+		return;
+	}
+	if (secret_read(path, &l->c->provider.secret, &mode, why, sizeof(why)) < 0) {
+		err(l, s, "provider: the file of '%s' %s", key, why);
+		return;
+	}
+	if (mode_exposed(mode))
+		warn(l, s, "the secret file of '%s' is readable by others (mode %04o); chmod 600 it",
+		     key, (unsigned)(mode & 07777));
+}
+
+/* $CREDENTIALS_DIRECTORY/<name> (systemd LoadCredential=), when there is one. */
+static void secret_credential(struct loader *l, const config_setting_t *g, const char *name)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	char why[128];
+	char *path;
+	mode_t mode;
+	int r;
+
+	if (dir && *dir) {
+		path = xasprintf("%s/%s", dir, name);
+		r = secret_read(path, &l->c->provider.secret, &mode, why, sizeof(why));
+		if (r < 0 && r != -ENOENT)
+			err(l, g, "provider: systemd credential '%s' (%s) %s", name, path, why);
+		free(path);
+		if (r != -ENOENT)
+			return;
+	}
+	err(l, g, "provider: no %s: set %s, %s_file, or a systemd credential '%s'", name, name,
+	    name, name);
+}
+
+/* The provider's secret: inline, from `<secret>_file`, or a systemd credential. */
+static void load_secret(struct loader *l, const config_setting_t *g,
+			const struct provider_type *pt)
+{
+	const config_setting_t *si = config_setting_get_member(g, pt->secret);
+	const config_setting_t *sf;
+	char *file_key = xasprintf("%s_file", pt->secret);
+
+	sf = config_setting_get_member(g, file_key);
+	if (si && sf)
+		err(l, sf, "provider: give '%s' or '%s', not both", pt->secret, file_key);
+	else if (si)
+		secret_inline(l, si, pt->secret);
+	else if (sf)
+		secret_file(l, sf, file_key);
+	else
+		secret_credential(l, g, pt->secret);
+	free(file_key);
+}
+
+static void load_network(struct loader *l, const config_setting_t *g,
+			 const struct provider_type *pt)
+{
+	struct provider_config *p = &l->c->provider;
+
+	free(p->inbox);
+	free(p->outbox);
+	p->inbox = p->outbox = NULL;
+	load_url(l, g, pt);
+	if (strcmp(pt->type, "twilio") == 0)
+		load_twilio(l, g);
+	else if (strcmp(pt->type, "android") == 0)
+		load_android(l, g);
+	load_cafile(l, g);
+	load_http_limits(l, g);
+	if (!(l->flags & CONFIG_SKIP_SECRETS))
+		load_secret(l, g, pt);
 }
 
 static void load_provider(struct loader *l, const config_setting_t *root)
@@ -876,6 +1305,7 @@ static void load_provider(struct loader *l, const config_setting_t *root)
 	struct provider_config *p = &l->c->provider;
 	const struct provider_type *pt;
 	const config_setting_t *s;
+	char known[64];
 
 	if (!g)
 		return;             /* the default spool */
@@ -885,14 +1315,17 @@ static void load_provider(struct loader *l, const config_setting_t *root)
 		return;
 	pt = provider_type_find(p->type);
 	if (!pt) {
-		err(l, s, "provider: unknown type '%s' (known: spool)", p->type);
+		err(l, s, "provider: unknown type '%s' (known: %s)", p->type,
+		    provider_type_list(known, sizeof(known)));
 		return;
 	}
 	check_keys(l, g, "provider: ", pt->keys);
 	p->rate = pt->rate;
 	if (strcmp(pt->type, "spool") == 0) {
-		load_spool_dir(l, g, "inbox", &p->inbox);
-		load_spool_dir(l, g, "outbox", &p->outbox);
+		need_string(l, g, "spool", "inbox", &p->inbox);
+		need_string(l, g, "spool", "outbox", &p->outbox);
+	} else {
+		load_network(l, g, pt);
 	}
 	s = get_number(l, g, "provider: ", "rate", &p->rate);
 	if (s && !(p->rate >= 0))
@@ -1430,6 +1863,10 @@ static struct config *config_defaults(const char *path)
 	c->provider.inbox = xstrdup(DEFAULT_INBOX);
 	c->provider.outbox = xstrdup(DEFAULT_OUTBOX);
 	c->provider.rate = 0;
+	c->provider.timeout = DEFAULT_TIMEOUT;
+	c->provider.connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+	c->provider.max_response = DEFAULT_MAX_RESPONSE;
+	c->provider.status_timeout = DEFAULT_STATUS_TIMEOUT;
 	for (int i = INTENT_STATUS; i < _INTENT_MAX; i++)
 		default_command(c, (enum intent)i);
 	for (int t = 0; t < _TMPL_MAX; t++)
@@ -1474,7 +1911,12 @@ static int parse_file(struct loader *l, config_t *cf)
 
 int config_load(const char *path, struct config **ret, struct diag *d)
 {
-	struct loader l = { .path = path, .cc = DEFAULT_COUNTRY };
+	return config_load_flags(path, 0, ret, d);
+}
+
+int config_load_flags(const char *path, unsigned flags, struct config **ret, struct diag *d)
+{
+	struct loader l = { .path = path, .flags = flags, .cc = DEFAULT_COUNTRY };
 	config_t cf;
 	int r;
 
@@ -1507,6 +1949,14 @@ void config_free(struct config *c)
 	free(c->provider.type);
 	free(c->provider.inbox);
 	free(c->provider.outbox);
+	free(c->provider.url);
+	free(c->provider.account_sid);
+	free(c->provider.number);
+	free(c->provider.username);
+	if (c->provider.secret)
+		explicit_bzero(c->provider.secret, strlen(c->provider.secret));
+	free(c->provider.secret);
+	free(c->provider.cafile);
 	for (size_t i = 0; i < c->n_workers; i++) {
 		free(c->workers[i].id);
 		free(c->workers[i].name);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -32,7 +33,8 @@ struct loaded {
 	int r;
 };
 
-static void load_text(const char *text, struct loaded *ret)
+/* Load text from a temporary file of that mode, with config_load_flags(). */
+static void load_text_full(const char *text, mode_t mode, unsigned flags, struct loaded *ret)
 {
 	size_t n = strlen(text);
 	int fd;
@@ -42,9 +44,15 @@ static void load_text(const char *text, struct loaded *ret)
 	fd = mkstemp(ret->path);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, n), (ssize_t)n);
+	assert_int_equal(fchmod(fd, mode), 0);
 	close(fd);
-	ret->r = config_load(ret->path, &ret->c, &ret->d);
+	ret->r = config_load_flags(ret->path, flags, &ret->c, &ret->d);
 	unlink(ret->path);
+}
+
+static void load_text(const char *text, struct loaded *ret)
+{
+	load_text_full(text, 0600, 0, ret);
 }
 
 static void loaded_release(struct loaded *l)
@@ -166,6 +174,12 @@ static void check_default_rest(const struct config *c)
 	assert_string_equal(c->provider.inbox, "/var/spool/gridline/in");
 	assert_string_equal(c->provider.outbox, "/var/spool/gridline/out");
 	assert_true(c->provider.rate == 0);
+	assert_null(c->provider.url);
+	assert_null(c->provider.secret);
+	assert_null(c->provider.cafile);
+	assert_true(c->provider.timeout == 30 && c->provider.connect_timeout == 10);
+	assert_int_equal(c->provider.max_response, 1048576);
+	assert_true(c->provider.status_timeout == 86400);
 	assert_int_equal(c->limits.notice_segments, 2);
 	assert_int_equal(c->limits.reply_segments, 1);
 	assert_int_equal(c->limits.max_body, 16384);
@@ -451,7 +465,7 @@ static const struct broken {
 	  { "2: provider: type \"spool\" needs 'inbox'" } },
 	{ "provider type and rate",
 	  "provider = { type = \"sms\"; };\n",
-	  { "1: provider: unknown type 'sms' (known: spool)" } },
+	  { "1: provider: unknown type 'sms' (known: spool, twilio, android, http)" } },
 	{ "provider rate and empty dirs",
 	  "provider = { type = \"spool\"; inbox = \"\"; outbox = \"o\";\n"
 	  "  rate = -1; };\n",
@@ -491,6 +505,82 @@ static const struct broken {
 	{ "empty categories",
 	  "categories = ();\n",
 	  { "1: 'categories' must not be empty (leave it out for the built-in ones)" } },
+	{ "spool knows none of the network keys",
+	  "provider = { type = \"spool\"; inbox = \"i\"; outbox = \"o\";\n"
+	  "  url = \"http://gw\"; token = \"t\"; };\n",
+	  { "2: provider: unknown key 'url'",
+	    "2: provider: unknown key 'token'" } },
+	{ "twilio: bad values",
+	  "provider = { type = \"twilio\";\n"
+	  "  account_sid = \"AC0123456789abcdef0123456789abcdeg\";\n"
+	  "  auth_token = \"t\";\n"
+	  "  number = \"12\";\n"
+	  "  base_url = \"ftp://api.twilio.com\";\n"
+	  "  rate = -1; timeout = 0; };\n",
+	  { "2: provider: 'account_sid' must be \"AC\" and 32 hex digits",
+	    "4: provider: 'number' is not a phone number",
+	    "5: provider: 'base_url' must start with http:// or https:// and a host name",
+	    "6: provider: 'rate' must not be negative",
+	    "6: provider: 'timeout' must be between 1 and 300 seconds, not 0" } },
+	{ "twilio: missing and unknown keys",
+	  "provider = { type = \"twilio\";\n"
+	  "  acount_sid = \"AC0123456789abcdef0123456789abcdef\";\n"
+	  "  url = \"https://api.twilio.com\";\n"
+	  "  password_file = \"/x\";\n"
+	  "  inbox = \"/in\"; };\n",
+	  { "1: provider: type \"twilio\" needs 'account_sid'",
+	    "1: provider: type \"twilio\" needs 'number'",
+	    "1: provider: no auth_token: set auth_token, auth_token_file, or a systemd "
+	    "credential 'auth_token'",
+	    "2: provider: unknown key 'acount_sid' (did you mean 'account_sid'?)",
+	    "3: provider: unknown key 'url'",
+	    "4: provider: unknown key 'password_file'",
+	    "5: provider: unknown key 'inbox'" } },
+	{ "twilio: short sid, empty number, secret of the wrong type",
+	  "provider = { type = \"twilio\"; account_sid = \"AC0123\";\n"
+	  "  number = \"\";\n"
+	  "  auth_token = 5; };\n",
+	  { "1: provider: 'account_sid' must be \"AC\" and 32 hex digits",
+	    "2: provider: 'number' must not be empty",
+	    "3: provider: 'auth_token' must be a string, not an integer" } },
+	{ "android: no url, bad username, no password",
+	  "provider = { type = \"android\";\n"
+	  "  username = \"sms:x\"; };\n",
+	  { "1: provider: type \"android\" needs 'url'",
+	    "1: provider: no password: set password, password_file, or a systemd credential "
+	    "'password'",
+	    "2: provider: 'username' must be one or more characters, without ':' or control "
+	    "characters" } },
+	{ "android: password inline and as a file",
+	  "provider = { type = \"android\"; url = \"http://192.168.1.20:8080\";\n"
+	  "  password = \"p\";\n"
+	  "  password_file = \"/nonexistent\"; };\n",
+	  { "3: provider: give 'password' or 'password_file', not both" } },
+	{ "http: ranges, types, empty values",
+	  "provider = { type = \"http\"; url = \"https://gw\"; token = \"\";\n"
+	  "  timeout = \"30\";\n"
+	  "  connect_timeout = 121;\n"
+	  "  max_response = 1023;\n"
+	  "  status_timeout = 0;\n"
+	  "  cafile = \"/nonexistent/ca.pem\";\n"
+	  "  rate = \"fast\"; };\n",
+	  { "1: provider: 'token' is empty",
+	    "2: provider: 'timeout' must be a number, not a string",
+	    "3: provider: 'connect_timeout' must be between 1 and 120 seconds, not 121",
+	    "4: provider: 'max_response' must be between 1024 and 16777216, not 1023",
+	    "5: provider: 'status_timeout' must be between 1 and 2592000 seconds, not 0",
+	    "6: provider: 'cafile' cannot be read: No such file or directory",
+	    "7: provider: 'rate' must be a number, not a string" } },
+	{ "http: upper limits, empty file names",
+	  "provider = { type = \"http\"; url = \"https://gw\";\n"
+	  "  token_file = \"\";\n"
+	  "  timeout = 300.5; max_response = 16777217;\n"
+	  "  status_timeout = 2592001; cafile = \"\"; };\n",
+	  { "2: provider: 'token_file' must not be empty",
+	    "3: provider: 'timeout' must be between 1 and 300 seconds, not 300.5",
+	    "3: provider: 'max_response' must be between 1024 and 16777216, not 16777217",
+	    "4: provider: 'status_timeout' must be between 1 and 2592000 seconds, not 2592001",
+	    "4: provider: 'cafile' must not be empty (leave it out for the system's CAs)" } },
 };
 
 static void test_broken(void **state)

@@ -179,6 +179,7 @@ int config_load(const char *path, struct config **ret, struct diag *d);
  */
 #define CONFIG_SKIP_SECRETS 0x1u
 int config_load_flags(const char *path, unsigned flags, struct config **ret, struct diag *d);
+
 void config_free(struct config *c); /* NULL is fine */
 
 /* Lookups; NULL when absent. */

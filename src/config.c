@@ -944,7 +944,8 @@ static const config_setting_t *get_seconds(struct loader *l, const config_settin
 	if (!s)
 		return NULL;
 	if (!(v >= lo && v <= hi)) {
-		err(l, s, "provider: '%s' must be between %g and %g seconds, not %g", name, lo, hi, v);
+		err(l, s, "provider: '%s' must be between %.10g and %.10g seconds, not %.10g", name,
+		    lo, hi, v);
 		return NULL;
 	}
 	*dst = v;
@@ -1155,15 +1156,17 @@ static ssize_t read_all(int fd, char *buf, size_t size)
 static int secret_read(const char *path, char **ret, mode_t *ret_mode, char *why, size_t size)
 {
 	char buf[SECRET_MAX + 3];   /* the secret, CR LF, one byte to notice more */
-	const char *bad = NULL;
+	const char *bad;
 	struct stat st;
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);  /* a FIFO must not block */
 	if (fd < 0) {
-		snprintf(why, size, "cannot be read: %s", strerror(errno));
-		return -errno;
+		int r = -errno;
+
+		snprintf(why, size, "cannot be read: %s", strerror(-r));
+		return r;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
@@ -1173,6 +1176,7 @@ static int secret_read(const char *path, char **ret, mode_t *ret_mode, char *why
 	n = read_all(fd, buf, sizeof(buf));
 	close(fd);
 	if (n < 0) {
+		explicit_bzero(buf, sizeof(buf));
 		snprintf(why, size, "cannot be read: %s", strerror((int)-n));
 		return (int)n;
 	}

@@ -227,6 +227,12 @@ static void daemon_reload(struct daemon *d)
 	}
 	if (strcmp(nc->database, d->cfg->database) != 0)
 		log_warn("database changed to %s: takes effect at the next restart", nc->database);
+	if (!provider_find(nc->provider.type)) {
+		log_error("reload: provider type %s is not available in this gridlined; "
+			  "still running on the previous configuration", nc->provider.type);
+		config_free(nc);
+		goto out;
+	}
 	r = provider_find(nc->provider.type)->open(&nc->provider, &np, err, sizeof(err));
 	if (r < 0) {
 		log_error("reload: provider: %s; still running on the previous configuration", err);

@@ -353,7 +353,7 @@ static int usage_error(const char *fmt, ...)
 static int ctl_load_config(struct ctl *c)
 {
 	struct diag d = { 0 };
-	int r = config_load(c->config_path, &c->cfg, &d);
+	int r = config_load_flags(c->config_path, CONFIG_SKIP_SECRETS, &c->cfg, &d);
 
 	for (size_t i = 0; r < 0 && i < d.n; i++)
 		fprintf(stderr, "%s\n", d.lines[i]);

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "provider.h"
 
 #ifndef GRIDLINE_VERSION
 #define GRIDLINE_VERSION "0.1"
@@ -68,6 +69,13 @@ int main(int argc, char **argv)
 	diag_release(&dg);
 	if (r < 0)
 		return 1;
+	if (!provider_find(cfg->provider.type)) {
+		/* the file is valid, but this build cannot run it */
+		fprintf(stderr, "%s:%d: provider type '%s' is not implemented in this gridlined yet\n",
+			path, cfg->provider.line, cfg->provider.type);
+		config_free(cfg);
+		return 1;
+	}
 	if (check) {
 		printf("%s: configuration OK\n", path);
 		config_free(cfg);

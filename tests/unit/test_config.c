@@ -4,7 +4,10 @@
  * with the exact "file:line: what" each must produce, the default
  * templates against their SMS segment limits, the keyword sets, address
  * matching, and the shipped conf/gridline.conf and seeds/gridline.conf.
- * Runs from the repository root (tests/run.py does).
+ * Network providers: each type's defaults, SPEC.md's examples, URL and
+ * key checks, and the secret — inline, *_file, $CREDENTIALS_DIRECTORY —
+ * with its errors, the "readable by others" warnings, and no diagnostic
+ * ever quoting it. Runs from the repository root (tests/run.py does).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -909,6 +912,666 @@ static void test_address_longest(void **state)
 	loaded_release(&l);
 }
 
+/* ---- network providers and secrets ------------------------------------- */
+
+/* Workers for every role the built-in categories use: a load without warnings. */
+#define QUIET_WORKERS \
+	"workers = ( { id = \"w00\"; phone = \"13900000009\"; role = \"leader\"; },\n" \
+	"  { id = \"v01\"; phone = \"13900000100\"; role = \"vendor\"; },\n" \
+	"  { id = \"s01\"; phone = \"13900000201\"; role = \"specialist\"; } );\n"
+
+#define SID "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"   /* PROVIDERS.md's example */
+
+/* A directory for secret files, removed with its files by tdir_remove(). */
+static void tdir_make(char *dir, size_t size)
+{
+	snprintf(dir, size, "/tmp/test_config_dXXXXXX");
+	assert_non_null(mkdtemp(dir));
+}
+
+/* dir/name holding content[n] with that mode; the path (heap). */
+static char *tfile(const char *dir, const char *name, const char *content, size_t n,
+		   mode_t mode)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(content, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+	return path;
+}
+
+static void tdir_remove(const char *dir, const char *const *names)
+{
+	for (size_t i = 0; names[i]; i++) {
+		char *path = xasprintf("%s/%s", dir, names[i]);
+
+		unlink(path);
+		free(path);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* Loaded without a single diagnostic. */
+static void expect_clean(const struct loaded *l)
+{
+	if (l->r != 0 || l->d.n != 0)
+		dump(&l->d);
+	assert_int_equal(l->r, 0);
+	assert_int_equal(l->d.n, 0);
+}
+
+static void check_http_defaults(const struct provider_config *p)
+{
+	assert_true(p->rate == 10);
+	assert_true(p->timeout == 30);
+	assert_true(p->connect_timeout == 10);
+	assert_int_equal(p->max_response, 1048576);
+	assert_true(p->status_timeout == 86400);
+	assert_null(p->cafile);
+	assert_null(p->inbox);
+	assert_null(p->outbox);
+	assert_int_equal(p->line, 1);
+}
+
+/* The smallest file of each network type: everything else defaults. */
+static void test_network_minimal(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *type, *url, *sid, *number, *username, *secret;
+	} cases[] = {
+		{ "provider = { type = \"twilio\"; account_sid = \"AC0123456789abcdef0123456789ABCDEF\";\n"
+		  "  auth_token = \"tw-tok\"; number = \"138 0000 0001\"; };\n" QUIET_WORKERS,
+		  "twilio", "https://api.twilio.com", "AC0123456789abcdef0123456789ABCDEF",
+		  "+8613800000001", NULL, "tw-tok" },
+		{ "provider = { type = \"android\"; url = \"http://192.168.1.20:8080/\";\n"
+		  "  password = \"a pass:word\"; };\n" QUIET_WORKERS,
+		  "android", "http://192.168.1.20:8080", NULL, NULL, "sms", "a pass:word" },
+		{ "provider = { type = \"http\"; url = \"HTTPS://gw.example/gridline//\";\n"
+		  "  token = \"h-tok\"; };\n" QUIET_WORKERS,
+		  "http", "HTTPS://gw.example/gridline", NULL, NULL, NULL, "h-tok" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		const struct provider_config *p;
+		struct loaded l;
+
+		print_message("type %s\n", cases[i].type);
+		load_text(cases[i].text, &l);
+		expect_clean(&l);
+		p = &l.c->provider;
+		assert_string_equal(p->type, cases[i].type);
+		check_http_defaults(p);
+		assert_string_equal(p->url, cases[i].url);
+		assert_string_equal(p->secret, cases[i].secret);
+		if (cases[i].sid)
+			assert_string_equal(p->account_sid, cases[i].sid);
+		else
+			assert_null(p->account_sid);
+		if (cases[i].number)
+			assert_string_equal(p->number, cases[i].number);
+		else
+			assert_null(p->number);
+		if (cases[i].username)
+			assert_string_equal(p->username, cases[i].username);
+		else
+			assert_null(p->username);
+		loaded_release(&l);
+	}
+}
+
+/* Every key of a network provider, set. */
+static void test_network_all_keys(void **state)
+{
+	static const char *const names[] = { "ca.pem", NULL };
+	char dir[64], *ca, *text;
+	const struct provider_config *p;
+	struct loaded l;
+
+	(void)state;
+	tdir_make(dir, sizeof(dir));
+	ca = tfile(dir, "ca.pem", "-----BEGIN CERTIFICATE-----\n", 28, 0644);
+	text = xasprintf("provider = { type = \"android\"; url = \"https://[::1]:8443/api\";\n"
+			 "  username = \"office\"; password = \"pw\"; rate = 2.5;\n"
+			 "  cafile = \"%s\"; timeout = 5.5; connect_timeout = 2;\n"
+			 "  max_response = 2048; status_timeout = 600; };\n" QUIET_WORKERS, ca);
+	load_text(text, &l);
+	expect_clean(&l);
+	p = &l.c->provider;
+	assert_string_equal(p->url, "https://[::1]:8443/api");
+	assert_string_equal(p->username, "office");
+	assert_string_equal(p->secret, "pw");
+	assert_true(p->rate == 2.5);
+	assert_string_equal(p->cafile, ca);
+	assert_true(p->timeout == 5.5);
+	assert_true(p->connect_timeout == 2);
+	assert_int_equal(p->max_response, 2048);
+	assert_true(p->status_timeout == 600);
+	loaded_release(&l);
+	free(text);
+
+	/* rate 0 (unpaced) is allowed; a connect timeout past the total is a warning */
+	load_text("provider = { type = \"http\"; url = \"http://gw\"; token = \"t\"; rate = 0;\n"
+		  "  timeout = 5; connect_timeout = 20; };\n" QUIET_WORKERS, &l);
+	assert_int_equal(l.r, 0);
+	assert_true(l.c->provider.rate == 0);
+	expect_line(&l, "2: warning: provider: 'connect_timeout' (20) is longer than 'timeout' "
+		    "(5); the total timeout applies first");
+	assert_int_equal(l.d.n, 1);
+	loaded_release(&l);
+	free(ca);
+	tdir_remove(dir, names);
+}
+
+/* SPEC.md's three examples, with a real SID and the "..." files made. */
+static void test_spec_examples(void **state)
+{
+	static const char *const names[] = { "twilio.token", "android.password", "http.token",
+					     NULL };
+	char dir[64], *tw, *an, *ht, *text;
+	struct loaded l;
+	const struct provider_config *p;
+
+	(void)state;
+	tdir_make(dir, sizeof(dir));
+	tw = tfile(dir, "twilio.token", "0123456789abcdef0123456789abcdef\n", 33, 0600);
+	an = tfile(dir, "android.password", "Xy7-pw\n", 7, 0400);
+	ht = tfile(dir, "http.token", "gw-token", 8, 0600);
+
+	text = xasprintf("provider = { type = \"twilio\"; account_sid = \"" SID "\"; "
+			 "auth_token_file = \"%s\";\n"
+			 "             number = \"+15005550006\"; base_url = "
+			 "\"https://api.twilio.com\"; };\n" QUIET_WORKERS, tw);
+	load_text(text, &l);
+	expect_clean(&l);
+	p = &l.c->provider;
+	assert_string_equal(p->account_sid, SID);
+	assert_string_equal(p->secret, "0123456789abcdef0123456789abcdef");
+	assert_string_equal(p->number, "+15005550006");
+	assert_string_equal(p->url, "https://api.twilio.com");
+	assert_true(p->rate == 10);
+	loaded_release(&l);
+	free(text);
+
+	text = xasprintf("provider = { type = \"android\"; url = \"http://192.168.1.20:8080\"; "
+			 "username = \"sms\"; password_file = \"%s\"; };\n" QUIET_WORKERS, an);
+	load_text(text, &l);
+	expect_clean(&l);
+	assert_string_equal(l.c->provider.url, "http://192.168.1.20:8080");
+	assert_string_equal(l.c->provider.username, "sms");
+	assert_string_equal(l.c->provider.secret, "Xy7-pw");
+	loaded_release(&l);
+	free(text);
+
+	text = xasprintf("provider = { type = \"http\"; url = \"https://gw.example/gridline\"; "
+			 "token_file = \"%s\"; };\n" QUIET_WORKERS, ht);
+	load_text(text, &l);
+	expect_clean(&l);
+	assert_string_equal(l.c->provider.url, "https://gw.example/gridline");
+	assert_string_equal(l.c->provider.secret, "gw-token");
+	loaded_release(&l);
+	free(text);
+	free(tw);
+	free(an);
+	free(ht);
+	tdir_remove(dir, names);
+}
+
+/* URLs: http(s) with a host, parsed by libcurl, no credentials, never quoted. */
+static void test_provider_urls(void **state)
+{
+	static const struct {
+		const char *url;
+		const char *want;     /* NULL: accepted */
+	} cases[] = {
+		{ "http://gw", NULL },
+		{ "HTTPS://gw.example/a/b/", NULL },
+		{ "http://192.168.1.20:8080", NULL },
+		{ "gw.example", "must start with http:// or https:// and a host name" },
+		{ "192.168.1.20:8080", "must start with http:// or https:// and a host name" },
+		{ "https://", "must start with http:// or https:// and a host name" },
+		{ "http:///gw", "must start with http:// or https:// and a host name" },
+		{ "http:/gw", "must start with http:// or https:// and a host name" },
+		{ "ftp://gw", "must start with http:// or https:// and a host name" },
+		{ "", "must start with http:// or https:// and a host name" },
+		{ "http://g w/", "is not a valid URL: *" },
+		{ "http://gw:99999/", "is not a valid URL: *" },
+		{ "https://user:pw@gw.example", "must not hold a user name or password" },
+		{ "https://:pw@gw.example", "must not hold a user name or password" },
+		{ "https://user@gw.example", "must not hold a user name or password" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		char *text = xasprintf("provider = { type = \"http\"; token = \"t\";\n"
+				       "  url = \"%s\"; };\n" QUIET_WORKERS, cases[i].url);
+		char *want = cases[i].want ? xasprintf("2: provider: 'url' %s", cases[i].want) : NULL;
+		struct loaded l;
+
+		print_message("url '%s'\n", cases[i].url);
+		load_text(text, &l);
+		if (!want) {
+			expect_clean(&l);
+		} else {
+			assert_int_equal(l.r, -EINVAL);
+			expect_line(&l, want);
+			assert_int_equal(l.d.n_errors, 1);
+		}
+		if (want && strstr(cases[i].url, "gw"))   /* the URL itself is never quoted */
+			for (size_t k = 0; k < l.d.n; k++)
+				assert_null(strstr(l.d.lines[k], cases[i].url));
+		loaded_release(&l);
+		free(text);
+		free(want);
+	}
+}
+
+/* A secret file: one trailing newline dropped, nothing else changed. */
+static void test_secret_file(void **state)
+{
+	static const struct {
+		const char *content;
+		size_t n;
+		const char *want;         /* the secret, or NULL */
+		const char *error;        /* the error after "provider: the file of 'token_file' " */
+	} cases[] = {
+		{ "tok-lf\n", 7, "tok-lf", NULL },
+		{ "tok-crlf\r\n", 10, "tok-crlf", NULL },
+		{ "tok", 3, "tok", NULL },
+		{ " a b \n", 6, " a b ", NULL },
+		{ "", 0, NULL, "is empty" },
+		{ "\n", 1, NULL, "is empty" },
+		{ "tok\n\n", 5, NULL, "holds a line break or another control character" },
+		{ "tok\nmore\n", 9, NULL, "holds a line break or another control character" },
+		{ "t\0k\n", 4, NULL, "holds a line break or another control character" },
+		{ "t\tk\n", 4, NULL, "holds a line break or another control character" },
+	};
+	static const char *const names[] = { "token", NULL };
+	char dir[64];
+
+	(void)state;
+	tdir_make(dir, sizeof(dir));
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		char *path = tfile(dir, "token", cases[i].content, cases[i].n, 0600);
+		char *text = xasprintf("provider = { type = \"http\"; url = \"https://gw\";\n"
+				       "  token_file = \"%s\"; };\n" QUIET_WORKERS, path);
+		struct loaded l;
+
+		print_message("case %zu\n", i);
+		load_text(text, &l);
+		if (cases[i].want) {
+			expect_clean(&l);
+			assert_string_equal(l.c->provider.secret, cases[i].want);
+		} else {
+			char *want = xasprintf("2: provider: the file of 'token_file' %s",
+					       cases[i].error);
+
+			assert_int_equal(l.r, -EINVAL);
+			expect_line(&l, want);
+			assert_int_equal(l.d.n_errors, 1);
+			free(want);
+		}
+		loaded_release(&l);
+		free(text);
+		free(path);
+	}
+	tdir_remove(dir, names);
+}
+
+/* Sizes: 4096 bytes (plus a newline) is the most. */
+static void test_secret_size(void **state)
+{
+	static const char *const names[] = { "token", NULL };
+	char dir[64], big[4100];
+	struct loaded l;
+	char *path, *text;
+
+	(void)state;
+	tdir_make(dir, sizeof(dir));
+	memset(big, 'k', sizeof(big));
+	big[4096] = '\n';
+	path = tfile(dir, "token", big, 4097, 0600);
+	text = xasprintf("provider = { type = \"http\"; url = \"https://gw\";\n"
+			 "  token_file = \"%s\"; };\n" QUIET_WORKERS, path);
+	load_text(text, &l);
+	expect_clean(&l);
+	assert_int_equal(strlen(l.c->provider.secret), 4096);
+	loaded_release(&l);
+	free(path);
+
+	big[4096] = 'k';
+	big[4097] = '\n';
+	path = tfile(dir, "token", big, 4098, 0600);
+	load_text(text, &l);
+	assert_int_equal(l.r, -EINVAL);
+	expect_line(&l, "2: provider: the file of 'token_file' is longer than 4096 bytes");
+	loaded_release(&l);
+	free(path);
+	path = tfile(dir, "token", big, sizeof(big), 0600);
+	load_text(text, &l);
+	expect_line(&l, "2: provider: the file of 'token_file' is longer than 4096 bytes");
+	loaded_release(&l);
+	free(text);
+	free(path);
+
+	/* inline, the same limits */
+	big[4096] = '\0';
+	text = xasprintf("provider = { type = \"http\"; url = \"https://gw\";\n"
+			 "  token = \"%s\"; };\n" QUIET_WORKERS, big);
+	load_text(text, &l);
+	expect_clean(&l);
+	loaded_release(&l);
+	free(text);
+	big[4096] = 'k';
+	big[4097] = '\0';
+	text = xasprintf("provider = { type = \"http\"; url = \"https://gw\";\n"
+			 "  token = \"%s\"; };\n" QUIET_WORKERS, big);
+	load_text(text, &l);
+	expect_line(&l, "2: provider: 'token' is longer than 4096 bytes");
+	loaded_release(&l);
+	free(text);
+	load_text("provider = { type = \"http\"; url = \"https://gw\";\n"
+		  "  token = \"a\\nb\"; };\n", &l);
+	expect_line(&l, "2: provider: 'token' holds a line break or another control character");
+	loaded_release(&l);
+	tdir_remove(dir, names);
+}
+
+/* Secret files that cannot be read. */
+static void test_secret_file_unreadable(void **state)
+{
+	static const char *const names[] = { "token", "sub", NULL };
+	char dir[64], *path, *sub, *text;
+	struct loaded l;
+
+	(void)state;
+	tdir_make(dir, sizeof(dir));
+	/* missing */
+	text = xasprintf("provider = { type = \"android\"; url = \"http://p:8080\";\n"
+			 "  password_file = \"%s/none\"; };\n" QUIET_WORKERS, dir);
+	load_text(text, &l);
+	assert_int_equal(l.r, -EINVAL);
+	expect_line(&l, "2: provider: the file of 'password_file' cannot be read: "
+		    "No such file or directory");
+	assert_int_equal(l.d.n_errors, 1);
+	loaded_release(&l);
+	free(text);
+	/* a directory */
+	sub = xasprintf("%s/sub", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	text = xasprintf("provider = { type = \"android\"; url = \"http://p:8080\";\n"
+			 "  password_file = \"%s\"; };\n" QUIET_WORKERS, sub);
+	load_text(text, &l);
+	expect_line(&l, "2: provider: the file of 'password_file' is not a regular file");
+	loaded_release(&l);
+	free(text);
+	assert_int_equal(rmdir(sub), 0);
+	free(sub);
+	/* no permission (root reads anything: checked only as another user) */
+	path = tfile(dir, "token", "pw\n", 3, 0000);
+	if (geteuid() != 0) {
+		text = xasprintf("provider = { type = \"android\"; url = \"http://p:8080\";\n"
+				 "  password_file = \"%s\"; };\n" QUIET_WORKERS, path);
+		load_text(text, &l);
+		expect_line(&l, "2: provider: the file of 'password_file' cannot be read: "
+			    "Permission denied");
+		loaded_release(&l);
+		free(text);
+	}
+	free(path);
+	tdir_remove(dir, names);
+}
+
+/* $CREDENTIALS_DIRECTORY/<secret name> when neither key is given. */
+static void test_secret_credential(void **state)
+{
+	static const char *const names[] = { "password", "auth_token", "tok", NULL };
+	char dir[64], *text, *pw, *tok;
+	struct loaded l;
+
+	(void)state;
+	tdir_make(dir, sizeof(dir));
+	pw = tfile(dir, "password", "pw-cred\n", 8, 0400);
+	tok = tfile(dir, "tok", "pw-file\n", 8, 0600);
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
+
+	load_text("provider = { type = \"android\"; url = \"http://p:8080\"; };\n" QUIET_WORKERS,
+		  &l);
+	expect_clean(&l);
+	assert_string_equal(l.c->provider.secret, "pw-cred");
+	loaded_release(&l);
+	/* an inline secret or a file wins over the credential */
+	load_text("provider = { type = \"android\"; url = \"http://p:8080\"; password = \"pw-in\"; };\n"
+		  QUIET_WORKERS, &l);
+	expect_clean(&l);
+	assert_string_equal(l.c->provider.secret, "pw-in");
+	loaded_release(&l);
+	text = xasprintf("provider = { type = \"android\"; url = \"http://p:8080\"; "
+			 "password_file = \"%s\"; };\n" QUIET_WORKERS, tok);
+	load_text(text, &l);
+	expect_clean(&l);
+	assert_string_equal(l.c->provider.secret, "pw-file");
+	loaded_release(&l);
+	free(text);
+	/* the credential of another name is not taken */
+	load_text("provider = { type = \"http\"; url = \"http://gw\"; };\n" QUIET_WORKERS, &l);
+	assert_int_equal(l.r, -EINVAL);
+	expect_line(&l, "1: provider: no token: set token, token_file, or a systemd credential "
+		    "'token'");
+	assert_int_equal(l.d.n_errors, 1);
+	loaded_release(&l);
+	/* a credential that is there but unusable is an error of its own */
+	free(tfile(dir, "auth_token", "", 0, 0400));
+	load_text("provider = { type = \"twilio\"; account_sid = \"" SID "\";\n"
+		  "  number = \"+15005550006\"; };\n" QUIET_WORKERS, &l);
+	text = xasprintf("1: provider: systemd credential 'auth_token' (%s/auth_token) is empty",
+			 dir);
+	expect_line(&l, text);
+	assert_int_equal(l.d.n_errors, 1);
+	loaded_release(&l);
+	free(text);
+	/* without the variable: nothing */
+	assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+	load_text("provider = { type = \"android\"; url = \"http://p:8080\"; };\n", &l);
+	expect_line(&l, "1: provider: no password: set password, password_file, or a systemd "
+		    "credential 'password'");
+	loaded_release(&l);
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", "", 1), 0);
+	load_text("provider = { type = \"android\"; url = \"http://p:8080\"; };\n", &l);
+	assert_int_equal(l.r, -EINVAL);
+	loaded_release(&l);
+	assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+	free(pw);
+	free(tok);
+	tdir_remove(dir, names);
+}
+
+/* A config holding a secret, or a secret file, that others may read. */
+static void test_secret_mode_warning(void **state)
+{
+	static const struct {
+		mode_t mode;
+		bool warn;
+	} modes[] = {
+		{ 0600, false }, { 0400, false }, { 0700, false }, { 0640, true },
+		{ 0644, true }, { 0604, true }, { 0660, true },
+	};
+	static const char *const names[] = { "token", NULL };
+	static const char inline_conf[] =
+		"provider = { type = \"twilio\"; account_sid = \"" SID "\";\n"
+		"  auth_token = \"tw-tok\"; number = \"+15005550006\"; };\n" QUIET_WORKERS;
+	char dir[64], want[200], *path, *text;
+	struct loaded l;
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(modes); i++) {
+		print_message("mode %04o\n", (unsigned)modes[i].mode);
+		load_text_full(inline_conf, modes[i].mode, 0, &l);
+		assert_int_equal(l.r, 0);
+		assert_int_equal(l.d.n_errors, 0);
+		snprintf(want, sizeof(want), "2: warning: the config holds a secret (auth_token) but "
+			 "is readable by others (mode %04o); chmod 600 it or use auth_token_file",
+			 (unsigned)modes[i].mode);
+		if (modes[i].warn)
+			expect_line(&l, want);
+		assert_int_equal(l.d.n, modes[i].warn ? 1 : 0);
+		loaded_release(&l);
+	}
+
+	/* a secret file others can read; the config then holds no secret */
+	tdir_make(dir, sizeof(dir));
+	path = tfile(dir, "token", "tok\n", 4, 0644);
+	text = xasprintf("provider = { type = \"http\"; url = \"https://gw\";\n"
+			 "  token_file = \"%s\"; };\n" QUIET_WORKERS, path);
+	load_text_full(text, 0644, 0, &l);
+	assert_int_equal(l.r, 0);
+	expect_line(&l, "2: warning: the secret file of 'token_file' is readable by others "
+		    "(mode 0644); chmod 600 it");
+	assert_int_equal(l.d.n, 1);
+	loaded_release(&l);
+	assert_int_equal(chmod(path, 0600), 0);
+	load_text_full(text, 0644, 0, &l);
+	expect_clean(&l);
+	loaded_release(&l);
+	free(text);
+	free(path);
+	tdir_remove(dir, names);
+}
+
+/* The warning names the file that holds the secret, an @include'd one too. */
+static void test_secret_mode_include(void **state)
+{
+	static const char *const names[] = { "main.conf", "provider.conf", NULL };
+	static const char main_text[] = "@include \"provider.conf\"\n" QUIET_WORKERS;
+	static const char inc_text[] =
+		"provider = { type = \"http\"; url = \"https://gw\"; token = \"t\"; };\n";
+	char dir[64], *main_path, *inc_path, *want;
+	struct config *c = NULL;
+	struct diag d = { 0 };
+
+	(void)state;
+	tdir_make(dir, sizeof(dir));
+	main_path = tfile(dir, "main.conf", main_text, strlen(main_text), 0600);
+	inc_path = tfile(dir, "provider.conf", inc_text, strlen(inc_text), 0644);
+	assert_int_equal(config_load(main_path, &c, &d), 0);
+	want = xasprintf("%s:1: warning: the config holds a secret (token) but is readable by "
+			 "others (mode 0644); chmod 600 it or use token_file", inc_path);
+	if (d.n != 1)
+		dump(&d);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.lines[0], want);
+	assert_string_equal(c->provider.secret, "t");
+	config_free(c);
+	diag_release(&d);
+	free(want);
+	free(main_path);
+	free(inc_path);
+	tdir_remove(dir, names);
+}
+
+#define LEAK "Zq9-S3CRET-never-shown"
+
+/* However a secret is misplaced or broken, no diagnostic quotes it. */
+static void test_secret_never_shown(void **state)
+{
+	static const char *const names[] = { "multi", "open", "token", NULL };
+	char dir[64], big[5000], *multi, *open_;
+	char *texts[20];
+	struct loaded l;
+	size_t n = 0;
+
+	(void)state;
+	tdir_make(dir, sizeof(dir));
+	multi = tfile(dir, "multi", LEAK "\nmore\n", strlen(LEAK "\nmore\n"), 0600);
+	open_ = tfile(dir, "open", LEAK "\n", strlen(LEAK "\n"), 0644);
+	free(tfile(dir, "token", LEAK "\n\n", strlen(LEAK "\n\n"), 0600));
+	memset(big, 'x', sizeof(big));
+	memcpy(big, LEAK, strlen(LEAK));
+	big[sizeof(big) - 1] = '\0';
+
+	/* a warning: inline, in a world-readable file (loaded 0644 below) */
+	texts[n++] = xasprintf("provider = { type = \"http\"; url = \"https://gw\"; "
+			       "token = \"%s\"; };\n", LEAK);
+	texts[n++] = xasprintf("provider = { type = \"http\"; url = \"https://gw\";\n"
+			       "  token = \"%s\"; token_file = \"%s\"; };\n", LEAK, open_);
+	texts[n++] = xasprintf("provider = { type = \"http\"; url = \"https://gw\";\n"
+			       "  token_file = \"%s\"; };\n", multi);
+	texts[n++] = xasprintf("provider = { type = \"http\"; url = \"https://gw\";\n"
+			       "  token_file = \"%s\"; };\n", open_);
+	texts[n++] = xasprintf("provider = { type = \"http\"; url = \"https://gw\";\n"
+			       "  token_file = \"%s\"; };\n", LEAK);    /* pasted for a path */
+	texts[n++] = xasprintf("provider = { type = \"http\"; url = \"https://gw\";\n"
+			       "  token = \"%s\\t\"; };\n", LEAK);
+	texts[n++] = xasprintf("provider = { type = \"http\"; url = \"https://gw\";\n"
+			       "  token = \"%s\"; };\n", big);
+	texts[n++] = xasprintf("provider = { type = \"http\"; url = \"https://u:%s@gw\";\n"
+			       "  token = \"t\"; };\n", LEAK);
+	texts[n++] = xasprintf("provider = { type = \"http\"; url = \"%s\";\n"
+			       "  token = \"t\"; };\n", LEAK);
+	texts[n++] = xasprintf("provider = { type = \"twilio\"; account_sid = \"%s\";\n"
+			       "  number = \"%s\"; auth_token = \"t\"; };\n", LEAK, LEAK);
+	texts[n++] = xasprintf("provider = { type = \"android\"; url = \"http://p\";\n"
+			       "  username = \"%s:\"; auth_tokn = \"%s\"; };\n", LEAK, LEAK);
+	texts[n++] = xasprintf("provider = { type = \"android\"; url = \"http://p\";\n"
+			       "  password = 5; cafile = \"%s\"; };\n", LEAK);
+	texts[n++] = xasprintf("provider = { type = \"http\"; url = \"https://gw\";\n"
+			       "  token = \"%s; };\n", LEAK);           /* unterminated */
+	texts[n++] = xasprintf("provider = { type = \"http\"; url = \"https://gw\"; };\n");
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
+	for (size_t i = 0; i < n; i++) {
+		print_message("case %zu\n", i);
+		load_text_full(texts[i], 0644, 0, &l);
+		assert_true(l.d.n >= 1);           /* each says something ... */
+		for (size_t k = 0; k < l.d.n; k++) /* ... without the secret */
+			if (strstr(l.d.lines[k], LEAK)) {
+				dump(&l.d);
+				fail();
+			}
+		loaded_release(&l);
+		free(texts[i]);
+	}
+	assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+	free(multi);
+	free(open_);
+	tdir_remove(dir, names);
+}
+
+static void test_provider_secret_name(void **state)
+{
+	(void)state;
+	assert_string_equal(provider_secret_name("twilio"), "auth_token");
+	assert_string_equal(provider_secret_name("android"), "password");
+	assert_string_equal(provider_secret_name("http"), "token");
+	assert_null(provider_secret_name("spool"));
+	assert_null(provider_secret_name("sms"));
+	assert_null(provider_secret_name(NULL));
+}
+
+/* gridlinectl's load: no secret read, none required; the rest still checked. */
+static void test_skip_secrets(void **state)
+{
+	struct loaded l;
+
+	(void)state;
+	load_text_full("provider = { type = \"twilio\"; account_sid = \"" SID "\";\n"
+		       "  number = \"+15005550006\"; auth_token_file = \"/nonexistent\"; };\n"
+		       QUIET_WORKERS, 0600, CONFIG_SKIP_SECRETS, &l);
+	expect_clean(&l);
+	assert_null(l.c->provider.secret);
+	assert_string_equal(l.c->provider.account_sid, SID);
+	loaded_release(&l);
+	load_text_full("provider = { type = \"http\"; url = \"gw\"; };\n" QUIET_WORKERS, 0600,
+		       CONFIG_SKIP_SECRETS, &l);
+	assert_int_equal(l.r, -EINVAL);
+	expect_line(&l, "1: provider: 'url' must start with http:// or https:// and a host name");
+	assert_int_equal(l.d.n_errors, 1);
+	loaded_release(&l);
+}
+
 /* ---- shipped files ----------------------------------------------------- */
 
 static struct config *load_shipped(const char *path)
@@ -984,6 +1647,51 @@ static void test_seed_conf(void **state)
 	config_free(c);
 }
 
+/*
+ * The commented-out provider examples of the sample, uncommented, load
+ * (secrets skipped: their files are the admin's).
+ */
+static void test_sample_provider_blocks(void **state)
+{
+	static const char *const want[] = { "twilio", "android", "http" };
+	FILE *f = fopen("conf/gridline.conf", "r");
+	char line[512], block[4096];
+	size_t n_blocks = 0, used = 0;
+	bool in = false;
+
+	(void)state;
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		struct loaded l;
+		char *text;
+
+		if (!in && strcmp(line, "#provider = {\n") == 0) {
+			in = true;
+			used = 0;
+		}
+		if (!in)
+			continue;
+		assert_true(line[0] == '#');
+		assert_true(used + strlen(line) < sizeof(block));
+		used += (size_t)snprintf(block + used, sizeof(block) - used, "%s", line + 1);
+		if (strcmp(line, "#};\n") != 0)
+			continue;
+		in = false;
+		text = xasprintf("%s%s", block, QUIET_WORKERS);
+		load_text_full(text, 0600, CONFIG_SKIP_SECRETS, &l);
+		expect_clean(&l);
+		assert_true(n_blocks < ELEMENTSOF(want));
+		assert_string_equal(l.c->provider.type, want[n_blocks]);
+		check_http_defaults(&l.c->provider);
+		loaded_release(&l);
+		free(text);
+		n_blocks++;
+	}
+	fclose(f);
+	assert_false(in);
+	assert_int_equal(n_blocks, ELEMENTSOF(want));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1000,9 +1708,25 @@ int main(void)
 		cmocka_unit_test(test_keyword_sets),
 		cmocka_unit_test(test_keywords_separate_sets),
 		cmocka_unit_test(test_address_longest),
+		cmocka_unit_test(test_network_minimal),
+		cmocka_unit_test(test_network_all_keys),
+		cmocka_unit_test(test_spec_examples),
+		cmocka_unit_test(test_provider_urls),
+		cmocka_unit_test(test_secret_file),
+		cmocka_unit_test(test_secret_size),
+		cmocka_unit_test(test_secret_file_unreadable),
+		cmocka_unit_test(test_secret_credential),
+		cmocka_unit_test(test_secret_mode_warning),
+		cmocka_unit_test(test_secret_mode_include),
+		cmocka_unit_test(test_secret_never_shown),
+		cmocka_unit_test(test_provider_secret_name),
+		cmocka_unit_test(test_skip_secrets),
 		cmocka_unit_test(test_sample_conf),
 		cmocka_unit_test(test_seed_conf),
+		cmocka_unit_test(test_sample_provider_blocks),
 	};
 
+	/* a credential of the environment the tests run in must not count */
+	unsetenv("CREDENTIALS_DIRECTORY");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -127,6 +127,7 @@ class Daemon:
         self.sock.bind(self.sock_path)
         self.sock.settimeout(0.1)
         self.notes = []          # every line received on NOTIFY_SOCKET, in order
+        self.stamped = []        # (time.monotonic() on receipt, line) for each of them
         self.lock = threading.Lock()
         self.stop = False
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -148,8 +149,11 @@ class Daemon:
                 continue
             except OSError:
                 return
+            now = time.monotonic()
+            lines = data.decode("utf-8", "replace").split("\n")
             with self.lock:
-                self.notes.extend(data.decode("utf-8", "replace").split("\n"))
+                self.notes.extend(lines)
+                self.stamped.extend((now, s) for s in lines)
 
     def lines(self):
         with self.lock:
@@ -157,6 +161,11 @@ class Daemon:
 
     def count(self, line):
         return self.lines().count(line)
+
+    def times(self, line):
+        """When each notify line equal to line arrived (monotonic seconds)."""
+        with self.lock:
+            return [t for t, s in self.stamped if s == line]
 
     def wait_note(self, pred, timeout=5.0, start=0, what=None):
         """Wait for a notify line matching pred (a string or a function) at
@@ -207,7 +216,7 @@ class Daemon:
 class Site:
     """A temporary gridline installation: config, database, spool."""
 
-    def __init__(self, poll_interval=1.0, extra="", grids=None, workers=None):
+    def __init__(self, poll_interval=1.0, extra="", grids=None, workers=None, provider=None):
         need_binaries()
         self.dir = tempfile.mkdtemp(prefix="gl-it-")
         self.inbox = os.path.join(self.dir, "in")
@@ -221,6 +230,7 @@ class Site:
         self.daemons = []
         self.logs = []          # stderr of every --once run, in order
         self.poll_interval = poll_interval
+        self.provider = provider  # a whole "provider = { ... };" line; None: the spool
         self.write_config(self.config_text(poll_interval, extra, grids, workers))
 
     # ---- config ----
@@ -233,7 +243,8 @@ class Site:
             f'database = "{self.db}";\n'
             'country_code = "86";\n'
             f"poll_interval = {float(poll_interval)!r};\n"
-            f'provider = {{ type = "spool"; inbox = "{self.inbox}"; outbox = "{self.outbox}"; }};\n'
+            + (self.provider + "\n" if self.provider else
+               f'provider = {{ type = "spool"; inbox = "{self.inbox}"; outbox = "{self.outbox}"; }};\n')
             + grid_block(grids) + worker_block(workers) + extra)
 
     def write_config(self, text):

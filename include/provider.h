@@ -24,8 +24,14 @@
 
 #include "config.h"
 
+enum provider_msg_kind {
+	PROVIDER_MSG_SMS = 0,    /* a text */
+	PROVIDER_MSG_CALL,       /* a missed call from `from` (body empty): a callback ticket */
+};
+
 struct provider_msg {
 	char *id;            /* provider's message id, unique per provider */
+	int kind;            /* enum provider_msg_kind */
 	char *from;          /* sender as the provider gave it; NULL if missing */
 	char *body;          /* raw bytes as received (maybe invalid UTF-8), NUL-terminated */
 	size_t body_len;
@@ -50,11 +56,41 @@ struct provider_result {
 	double retry_after;      /* seconds the provider asked us to wait, 0 if none */
 };
 
+/* A text to send. */
+struct provider_out {
+	int64_t id;              /* the outbox row: also the idempotency key */
+	const char *to;
+	const char *body;
+	int attempts;            /* earlier attempts; > 0: an earlier one may have got through */
+	int64_t created_at;      /* when the row was queued, epoch seconds */
+};
+
+/* Delivery status of a text the provider accepted. */
+enum provider_delivery {
+	DELIVERY_PENDING = 0,    /* not final yet (queued, sending, sent) */
+	DELIVERY_DELIVERED,      /* final */
+	DELIVERY_FAILED,         /* final: error says why */
+};
+
+struct provider_query {
+	int64_t outbox_id;
+	const char *provider_id; /* as the send's result gave it ("" if none) */
+	int64_t sent_at;
+};
+
+struct provider_status {
+	int err;                 /* 0: state is the provider's answer; <0: could not ask */
+	int state;               /* enum provider_delivery */
+	char error[256];         /* the provider's code and message when failed or err < 0 */
+	double retry_after;      /* seconds the provider asked us to wait, 0 if none */
+};
+
 struct provider;
 
 /* fetch completion: batch (caller owns; may be empty) or err < 0. */
 typedef void (*provider_fetch_cb)(void *ud, struct provider_batch *batch, int err);
 typedef void (*provider_send_cb)(void *ud, int64_t outbox_id, const struct provider_result *r);
+typedef void (*provider_status_cb)(void *ud, int64_t outbox_id, const struct provider_status *s);
 /* Called by an adapter when it knows new inbound is waiting (e.g. inotify). */
 typedef void (*provider_wake_cb)(void *ud);
 
@@ -69,9 +105,19 @@ struct provider_ops {
 	int (*fetch)(struct provider *p, const char *cursor, size_t max, provider_fetch_cb cb, void *ud);
 	/* The batch is committed; forget it. */
 	int (*ack)(struct provider *p, struct provider_batch *b);
-	/* Send one text; cb is called exactly once (possibly before send returns). */
-	int (*send)(struct provider *p, int64_t outbox_id, const char *to, const char *body,
-		    provider_send_cb cb, void *ud);
+	/*
+	 * Send one text; cb is called exactly once (possibly before send
+	 * returns) unless send returns < 0. The strings are copied.
+	 */
+	int (*send)(struct provider *p, const struct provider_out *m, provider_send_cb cb, void *ud);
+	/*
+	 * Optional (NULL: the provider reports no delivery): ask for the
+	 * delivery status of n <= status_max texts; cb is called exactly once
+	 * per query unless status returns < 0. The strings are copied.
+	 */
+	int (*status)(struct provider *p, const struct provider_query *q, size_t n,
+		      provider_status_cb cb, void *ud);
+	size_t status_max;
 };
 
 /* Every provider starts with this header. */
@@ -84,5 +130,7 @@ const struct provider_ops *provider_find(const char *name);
 
 extern const struct provider_ops provider_spool_ops;
 extern const struct provider_ops provider_http_ops;
+extern const struct provider_ops provider_twilio_ops;
+extern const struct provider_ops provider_android_ops;
 
 #endif

@@ -235,8 +235,10 @@ static int outbox_round(struct outbox *o, int64_t now, size_t budget)
 		oc->attempts = m->attempts;
 		oc->ticket = m->ticket;
 		str_copy(oc->recipient, sizeof(oc->recipient), m->recipient);
+		struct provider_out out = { .id = m->id, .to = m->recipient, .body = m->body,
+					    .attempts = m->attempts, .created_at = m->created_at };
 		pace_spend(o);
-		if (o->provider->ops->send(o->provider, m->id, m->recipient, m->body, on_sent, o) < 0) {
+		if (o->provider->ops->send(o->provider, &out, on_sent, o) < 0) {
 			struct provider_result res = { .status = -EAGAIN };
 			str_copy(res.error, sizeof(res.error), "provider could not start the send");
 			on_sent(o, m->id, &res);

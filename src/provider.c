@@ -10,6 +10,8 @@
 static const struct provider_ops *const providers[] = {
 	&provider_spool_ops,
 	&provider_http_ops,
+	&provider_twilio_ops,
+	&provider_android_ops,
 	NULL,
 };
 

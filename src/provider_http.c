@@ -279,8 +279,7 @@ out:
 	free(c);
 }
 
-static int hp_send(struct provider *p, int64_t outbox_id, const char *to, const char *body,
-		   provider_send_cb cb, void *ud)
+static int hp_send(struct provider *p, const struct provider_out *m, provider_send_cb cb, void *ud)
 {
 	struct hprov *hp = to_hp(p);
 	struct call *c = xcalloc(1, sizeof(*c));
@@ -288,8 +287,8 @@ static int hp_send(struct provider *p, int64_t outbox_id, const char *to, const 
 	json_t *j;
 	int r;
 
-	snprintf(key, sizeof(key), "gridline-%lld", (long long)outbox_id);
-	j = json_pack("{s:s, s:s, s:s}", "id", key, "to", to, "body", body);
+	snprintf(key, sizeof(key), "gridline-%lld", (long long)m->id);
+	j = json_pack("{s:s, s:s, s:s}", "id", key, "to", m->to, "body", m->body);
 	json = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (!json) {
@@ -299,7 +298,7 @@ static int hp_send(struct provider *p, int64_t outbox_id, const char *to, const 
 	c->hp = hp;
 	c->send_cb = cb;
 	c->ud = ud;
-	c->outbox_id = outbox_id;
+	c->outbox_id = m->id;
 	url = xasprintf("%s/send", hp->url);
 	r = hp_submit(hp, "POST", url, json, send_done, c);
 	free(url);

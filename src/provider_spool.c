@@ -529,9 +529,11 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-static int spool_send(struct provider *p, int64_t outbox_id, const char *to, const char *body,
-		      provider_send_cb cb, void *ud)
+static int spool_send(struct provider *p, const struct provider_out *m, provider_send_cb cb,
+		      void *ud)
 {
+	int64_t outbox_id = m->id;
+	const char *to = m->to, *body = m->body;
 	struct spool *sp = to_spool(p);
 	struct provider_result res = { 0 };
 	char name[64], tmp[80], head[160];

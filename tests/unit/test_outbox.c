@@ -37,10 +37,12 @@ struct fake {
 	char last_to[64];
 };
 
-static int fake_send(struct provider *p, int64_t id, const char *to, const char *body,
-		     provider_send_cb cb, void *ud)
+static int fake_send(struct provider *p, const struct provider_out *m, provider_send_cb cb,
+		     void *ud)
 {
 	struct fake *f = (struct fake *)p;
+	int64_t id = m->id;
+	const char *to = m->to;
 	struct provider_result r = { 0 };
 
 	if (f->later) {

@@ -87,8 +87,13 @@ struct provider_status {
 
 struct provider;
 
-/* fetch completion: batch (caller owns; may be empty) or err < 0. */
-typedef void (*provider_fetch_cb)(void *ud, struct provider_batch *batch, int err);
+/*
+ * fetch completion: batch (caller owns; may be empty) or err < 0;
+ * retry_after: seconds the provider asked us to wait before the next
+ * fetch (429/503 with Retry-After), 0 if none.
+ */
+typedef void (*provider_fetch_cb)(void *ud, struct provider_batch *batch, int err,
+				  double retry_after);
 typedef void (*provider_send_cb)(void *ud, int64_t outbox_id, const struct provider_result *r);
 typedef void (*provider_status_cb)(void *ud, int64_t outbox_id, const struct provider_status *s);
 /* Called by an adapter when it knows new inbound is waiting (e.g. inotify). */

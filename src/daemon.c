@@ -116,7 +116,7 @@ static void on_outbox_wake(void *ud)
 	sd_event_source_set_enabled(d->record, SD_EVENT_ONESHOT);
 }
 
-static void on_batch(void *ud, struct provider_batch *b, int err)
+static void on_batch(void *ud, struct provider_batch *b, int err, double retry_after)
 {
 	struct daemon *d = ud;
 	int64_t now = util_now();

@@ -202,13 +202,13 @@ static void inbox_done(void *ud, const struct http_response *r)
 	if (json_is_string(cur) && json_string_length(cur) < 512)
 		b->cursor = xstrdup(json_string_value(cur));
 	json_decref(j);
-	c->fetch_cb(c->ud, b, 0);
+	c->fetch_cb(c->ud, b, 0, 0);
 	free(c);
 	return;
 fail:
 	json_decref(j);
 	log_warn("http provider: GET %s/inbox: %s", c->hp->url, why);
-	c->fetch_cb(c->ud, NULL, -EAGAIN);
+	c->fetch_cb(c->ud, NULL, -EAGAIN, r->retry_after);
 	free(c);
 }
 

@@ -471,7 +471,7 @@ static int spool_fetch(struct provider *p, const char *cursor, size_t max, provi
 			scanned = true;
 			if (r < 0) {
 				provider_batch_free(b);
-				cb(ud, NULL, r);
+				cb(ud, NULL, r, 0);
 				return 0;
 			}
 			if (sp->n_list == 0)
@@ -486,7 +486,7 @@ static int spool_fetch(struct provider *p, const char *cursor, size_t max, provi
 		free(e->name);
 		e->name = NULL;
 	}
-	cb(ud, b, 0);
+	cb(ud, b, 0, 0);
 	return 0;
 }
 

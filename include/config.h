@@ -85,6 +85,8 @@ enum tmpl_id {
 	TMPL_UNKNOWN_TICKET, /* to anyone: no such ticket */
 	TMPL_WORKER_HELP,    /* to worker: a worker text we did not understand */
 	TMPL_HANDED_OVER,    /* to worker: 退回/转 done, now with {worker} */
+	TMPL_UNDELIVERED,    /* to operators: a text to {worker} failed ({reason}) */
+	TMPL_MISSED_CALL,    /* to a caller nobody answered: we will call back */
 	_TMPL_MAX,
 };
 const char *tmpl_name(enum tmpl_id t);
@@ -104,6 +106,7 @@ struct provider_config {
 	double connect_timeout; /* default 10 (1..120) */
 	unsigned max_response;  /* response body cap, bytes; default 1048576 (1024..16777216) */
 	double status_timeout;  /* seconds after which a sent text with no final delivery status is 'unknown'; default 86400 */
+	bool undelivered_to_operators; /* a text to a worker that failed is copied to the operators; default true */
 	int line;
 };
 

@@ -38,7 +38,24 @@ int outbox_flush(struct outbox *o, int64_t now);
 /* Record the answers that came in since the last flush (one transaction). */
 int outbox_record(struct outbox *o, int64_t now);
 
-/* Texts handed to the provider that have not been answered yet. */
+/*
+ * Delivery status: expire texts sent longer than provider.status_timeout
+ * ago (unknown), then ask the provider about every sent text whose check
+ * is due (not those already asked). Nothing when the provider reports no
+ * delivery. Returns 0 or <0 on a store error.
+ */
+int outbox_check(struct outbox *o, int64_t now);
+
+/* The earliest time (epoch s) a queued text or a delivery check is due; -ENOENT when none. */
+int outbox_next_wake(struct outbox *o, int64_t *ret_at);
+
+/*
+ * --once: start is the run's start; a text tried in this run is not
+ * tried again in it (its retry belongs to the next run). 0: off.
+ */
+void outbox_set_once(struct outbox *o, int64_t start);
+
+/* Sends and status questions handed to the provider that have not been answered yet. */
 size_t outbox_inflight(const struct outbox *o);
 
 /*

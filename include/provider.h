@@ -17,6 +17,7 @@
 #ifndef GRIDLINE_PROVIDER_H
 #define GRIDLINE_PROVIDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,7 @@ struct provider_batch {
 	struct provider_msg *msgs;
 	size_t n;
 	char *cursor;        /* cursor to save after commit, or NULL */
+	bool more;           /* the adapter knows more is waiting: fetch again at once */
 };
 /* Frees the messages and the batch. NULL is fine. */
 void provider_batch_free(struct provider_batch *b);

@@ -193,7 +193,9 @@ int store_outbox_due(struct store *s, int64_t now, size_t limit,
 		     int (*fn)(void *ud, const struct outbox_msg *m), void *ud);
 /* Earliest next_attempt among queued rows; -ENOENT when nothing is queued. */
 int store_outbox_next_due(struct store *s, int64_t *ret_at);
-int store_outbox_mark_sent(struct store *s, int64_t id, const char *provider_id, int64_t now);
+/* status sent at now; next_attempt = check_at, the first delivery-status check. */
+int store_outbox_mark_sent(struct store *s, int64_t id, const char *provider_id, int64_t now,
+			   int64_t check_at);
 /* attempts += 1, next_attempt = next_at, error recorded; stays queued. */
 int store_outbox_mark_retry(struct store *s, int64_t id, int64_t next_at, const char *error);
 /* attempts += 1, status failed, error recorded. */
@@ -202,6 +204,23 @@ int store_outbox_mark_failed(struct store *s, int64_t id, const char *error, int
 int store_outbox_each(struct store *s, bool all,
 		      int (*fn)(void *ud, const struct outbox_msg *m), void *ud);
 int store_outbox_count_queued(struct store *s, int64_t *ret);
+
+/*
+ * Delivery status. For a sent row next_attempt is the time of its next
+ * delivery-status check. Same contract as store_outbox_due().
+ */
+int store_outbox_checks_due(struct store *s, int64_t now, size_t limit,
+			    int (*fn)(void *ud, const struct outbox_msg *m), void *ud);
+/* Earliest next check among sent rows; -ENOENT when none. */
+int store_outbox_next_check(struct store *s, int64_t *ret_at);
+/* Move a sent row's next check; -ENOENT unless it is still sent. */
+int store_outbox_mark_check(struct store *s, int64_t id, int64_t check_at);
+/* sent → delivered, failed or unknown (error may be NULL); -ENOENT unless sent. */
+int store_outbox_mark_final(struct store *s, int64_t id, enum outbox_status status,
+			    const char *error, int64_t now);
+/* Every row sent at or before sent_before becomes unknown; count in *ret_n (may be NULL). */
+int store_outbox_expire(struct store *s, int64_t sent_before, const char *error, int64_t now,
+			int64_t *ret_n);
 
 /* ---- provider cursor, worker state ---- */
 

@@ -35,6 +35,9 @@ int str_copy(char *dst, size_t size, const char *src);
 /* Wall-clock seconds since the epoch (CLOCK_REALTIME; faketime moves it). */
 int64_t util_now(void);
 
+/* The same clock with its fraction, for sub-second retry times. */
+double util_now_real(void);
+
 /* Monotonic microseconds (CLOCK_MONOTONIC), for measuring durations only. */
 uint64_t util_mono_usec(void);
 

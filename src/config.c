@@ -119,6 +119,8 @@ static const char *const tmpl_names[_TMPL_MAX + 1] = {  /* NULL-terminated */
 	[TMPL_UNKNOWN_TICKET] = "unknown_ticket",
 	[TMPL_WORKER_HELP] = "worker_help",
 	[TMPL_HANDED_OVER] = "handed_over",
+	[TMPL_UNDELIVERED] = "undelivered",
+	[TMPL_MISSED_CALL] = "missed_call",
 };
 
 /*
@@ -162,6 +164,9 @@ static const char *const default_templates[_TMPL_MAX] = {
 	[TMPL_WORKER_HELP] = "没看懂您的回复。可回复：接单 工单号；完成 工单号 情况；"
 		"退回 工单号 原因；转 工单号 工号；列表",
 	[TMPL_HANDED_OVER] = "工单{ticket}已转交{worker}处理，谢谢。",
+	[TMPL_UNDELIVERED] = "短信未送达{worker}（工单{ticket}）：{reason}。请电话联系。",
+	[TMPL_MISSED_CALL] = "【社区热线】未能接听您的来电，工作人员会尽快回电（编号{ticket}）。"
+		"也可发短信，如“报修 下水管堵了”。",
 };
 
 /* Variables every template may use. */
@@ -213,15 +218,16 @@ static const char *const log_keys[] = { "level", "mask_phones", NULL };
 static const char *const spool_keys[] = { "type", "inbox", "outbox", "rate", NULL };
 static const char *const twilio_keys[] = {
 	"type", "account_sid", "auth_token", "auth_token_file", "number", "base_url", "rate",
-	"cafile", "timeout", "connect_timeout", "max_response", "status_timeout", NULL,
+	"cafile", "timeout", "connect_timeout", "max_response", "status_timeout",
+	"undelivered_to_operators", NULL,
 };
 static const char *const android_keys[] = {
 	"type", "url", "username", "password", "password_file", "rate", "cafile", "timeout",
-	"connect_timeout", "max_response", "status_timeout", NULL,
+	"connect_timeout", "max_response", "status_timeout", "undelivered_to_operators", NULL,
 };
 static const char *const http_keys[] = {
 	"type", "url", "token", "token_file", "rate", "cafile", "timeout", "connect_timeout",
-	"max_response", "status_timeout", NULL,
+	"max_response", "status_timeout", "undelivered_to_operators", NULL,
 };
 
 /* Provider types and their keys. */
@@ -1092,6 +1098,7 @@ static void load_http_limits(struct loader *l, const config_setting_t *g)
 	sc = get_seconds(l, g, "connect_timeout", 1, CONNECT_TIMEOUT_MAX, &p->connect_timeout);
 	get_uint(l, g, "provider: ", "max_response", 1024, 16 * 1024 * 1024, &p->max_response);
 	get_seconds(l, g, "status_timeout", 1, STATUS_TIMEOUT_MAX, &p->status_timeout);
+	get_bool(l, g, "provider: ", "undelivered_to_operators", &p->undelivered_to_operators);
 	if ((st || sc) && p->connect_timeout > p->timeout)
 		warn(l, sc ? sc : st, "provider: 'connect_timeout' (%g) is longer than 'timeout' "
 		     "(%g); the total timeout applies first", p->connect_timeout, p->timeout);
@@ -1573,6 +1580,8 @@ static void load_category(struct loader *l, const config_setting_t *g, struct ca
 	check_keys(l, g, ctx, category_keys);
 	if (s && strcmp(cat->id, "unclassified") == 0)
 		err(l, s, "category id 'unclassified' is reserved (text without a keyword)");
+	if (s && strcmp(cat->id, "callback") == 0)
+		err(l, s, "category id 'callback' is reserved (missed calls)");
 	for (size_t i = 0; s && i < l->c->n_categories; i++)
 		if (l->c->categories[i].id && strcmp(l->c->categories[i].id, cat->id) == 0)
 			err(l, s, "duplicate category id '%s' (first at line %d)", cat->id,
@@ -1871,6 +1880,7 @@ static struct config *config_defaults(const char *path)
 	c->provider.connect_timeout = DEFAULT_CONNECT_TIMEOUT;
 	c->provider.max_response = DEFAULT_MAX_RESPONSE;
 	c->provider.status_timeout = DEFAULT_STATUS_TIMEOUT;
+	c->provider.undelivered_to_operators = true;
 	for (int i = INTENT_STATUS; i < _INTENT_MAX; i++)
 		default_command(c, (enum intent)i);
 	for (int t = 0; t < _TMPL_MAX; t++)

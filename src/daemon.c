@@ -42,6 +42,7 @@ struct daemon {
 	bool more;          /* the last batch was full: fetch again */
 	bool inbound_done;  /* --once: nothing more to fetch */
 	bool provider_down; /* the last fetch failed (logged once per outage) */
+	uint64_t fetch_after; /* monotonic usec before which the provider asked not to be polled */
 	int result;
 	uint64_t processed; /* messages handled since start */
 };
@@ -66,11 +67,12 @@ static void daemon_status(struct daemon *d)
 static void daemon_arm_retry(struct daemon *d)
 {
 	uint64_t mono, when = UINT64_MAX, paced = outbox_paced_until(d->outbox);
-	int64_t at, now = util_now();
+	double now = util_now_real();
+	int64_t at;
 
 	sd_event_now(d->event, CLOCK_MONOTONIC, &mono);
-	if (!d->once && store_outbox_next_due(d->store, &at) == 0)
-		when = mono + (uint64_t)(at > now ? at - now : 0) * 1000000u;
+	if (!d->once && outbox_next_wake(d->outbox, &at) == 0)
+		when = mono + (uint64_t)((double)at > now ? ((double)at - now) * 1e6 : 0);
 	if (paced && paced < when)
 		when = paced;
 	if (when == UINT64_MAX) {
@@ -94,6 +96,7 @@ static void daemon_flush(struct daemon *d)
 	if (d->once)
 		d->inbound_done = true;
 	outbox_flush(d->outbox, util_now());
+	outbox_check(d->outbox, util_now());
 	daemon_arm_retry(d);
 	daemon_status(d);
 	daemon_maybe_exit(d);
@@ -126,6 +129,8 @@ static void on_batch(void *ud, struct provider_batch *b, int err, double retry_a
 	d->busy = false;
 	d->more = false;
 	if (err < 0 || !b) {
+		if (retry_after > 0)
+			d->fetch_after = util_mono_usec() + (uint64_t)(retry_after * 1e6);
 		if (!d->provider_down)
 			log_errno(LOG_ERR, err, "provider %s: fetch failed; retrying every %.1f s",
 				  d->provider->ops->name, d->cfg->poll_interval);
@@ -153,7 +158,8 @@ static void on_batch(void *ud, struct provider_batch *b, int err, double retry_a
 	}
 	d->processed += n_new;
 	/* a failed ack means the batch comes back: wait for the next poll, do not spin */
-	d->more = d->provider->ops->ack(d->provider, b) == 0 && b->n == d->cfg->limits.batch;
+	d->more = d->provider->ops->ack(d->provider, b) == 0 && b->n > 0 &&
+		  (b->more || b->n >= d->cfg->limits.batch);
 done:
 	provider_batch_free(b);
 	if (d->more)
@@ -170,6 +176,10 @@ static int on_work(sd_event_source *s, void *ud)
 
 	if (d->busy)
 		return 0;
+	if (d->fetch_after > util_mono_usec()) {   /* Retry-After: not yet */
+		daemon_flush(d);
+		return 0;
+	}
 	d->busy = true;
 	r = store_cursor_get(d->store, d->provider->ops->name, cursor, sizeof(cursor));
 	r = d->provider->ops->fetch(d->provider, r == 0 ? cursor : NULL, d->cfg->limits.batch,
@@ -378,6 +388,8 @@ int daemon_run(struct daemon *d, bool once)
 	int r;
 
 	d->once = once;
+	if (once)
+		outbox_set_once(d->outbox, util_now());
 	r = daemon_setup_loop(d);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "event loop setup");

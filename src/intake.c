@@ -87,7 +87,7 @@ static void vars_ticket(struct vars *v, const struct config *c, const struct tic
 
 	snprintf(v->ticket, sizeof(v->ticket), "%lld", (long long)t->id);
 	v->v[V_TICKET] = v->ticket;
-	v->v[V_CATEGORY] = cat ? cat->name : "留言";
+	v->v[V_CATEGORY] = cat ? cat->name : strcmp(t->category, "callback") == 0 ? "回电" : "留言";
 	v->v[V_TEXT] = t->text;
 	v->v[V_ADDRESS] = t->address;
 	v->v[V_GRID] = g ? g->name : "";
@@ -288,6 +288,50 @@ static int new_ticket(struct msg_ctx *mc, const struct category *cat, const char
 		r = reply(mc, cat ? TMPL_ACK : TMPL_ACK_UNCLASSIFIED, t.id, &v);
 	}
 out:
+	free(t.text);
+	return r;
+}
+
+/*
+ * A call to the hotline nobody answered: one `callback` ticket in the
+ * operators' queue (the phone side of the hotline), and the caller is
+ * told that someone will ring back.
+ */
+static int missed_call(struct msg_ctx *mc)
+{
+	const struct config *c = mc->in->cfg;
+	struct resident res;
+	struct ticket t = { 0 };
+	struct vars v = { 0 };
+	char ph[LOG_PHONE_MAX];
+	int r;
+
+	snprintf(mc->actor, sizeof(mc->actor), "resident:%s", mc->sender);
+	str_copy(t.category, sizeof(t.category), "callback");
+	t.status = TS_NEW;
+	if (store_resident_get(mc->in->store, mc->sender, &res) == 0) {
+		str_copy(t.grid, sizeof(t.grid), res.grid);
+		str_copy(t.address, sizeof(t.address), res.address);
+	}
+	str_copy(t.phone, sizeof(t.phone), mc->sender);
+	t.text = xstrdup("未接来电，请回电");
+	str_copy(t.channel, sizeof(t.channel), "phone");
+	t.inbound_id = mc->inbound_id;
+	t.created_at = t.updated_at = mc->now;
+	r = store_ticket_add(mc->in->store, &t, &t.id);
+	if (r == 0)
+		r = store_event_add(mc->in->store, t.id, mc->now, mc->actor, "created", NULL, "new",
+				    "missed call; operators call back", mc->inbound_id);
+	if (r == 0) {
+		struct log_fields f = { t.id, "missed_call", t.grid[0] ? t.grid : NULL, NULL };
+		log_event(LOG_INFO, &f, "ticket %lld (callback): missed call from %s",
+			  (long long)t.id, log_phone(mc->sender, ph));
+		r = notify_operators(mc, &t);
+	}
+	if (r == 0) {
+		vars_ticket(&v, c, &t);
+		r = reply(mc, TMPL_MISSED_CALL, t.id, &v);
+	}
 	free(t.text);
 	return r;
 }
@@ -744,6 +788,8 @@ int intake_message(struct intake *in, const char *provider, const struct provide
 		sender = phone;
 	else if (m->from && !error)
 		error = "sender is not a phone number";
+	else if (!m->from && !error && m->kind == PROVIDER_MSG_CALL)
+		error = "a call without the caller's number";
 	r = store_inbound_add(in->store, provider, m->id, sender ? sender : m->from, text,
 			      m->received_at ? m->received_at : now, now, &mc.inbound_id, ret_dup);
 	if (r < 0 || *ret_dup)
@@ -762,7 +808,7 @@ int intake_message(struct intake *in, const char *provider, const struct provide
 	r = store_savepoint(in->store);
 	if (r < 0)
 		goto out;
-	r = act(&mc, text);
+	r = m->kind == PROVIDER_MSG_CALL ? missed_call(&mc) : act(&mc, text);
 	if (r == 0) {
 		r = store_inbound_set_state(in->store, mc.inbound_id, IN_PROCESSED, NULL);
 		if (r == 0)

@@ -34,12 +34,19 @@ struct hprov {
 	struct http *http;       /* from attach() */
 };
 
+#define STATUS_MAX 100              /* ids per GET /status */
+#define CURSOR_MAX 512              /* bytes; the daemon keeps cursors under this */
+#define LIMIT_MAX 500               /* most messages asked for per /inbox page */
+
 struct call {                    /* one request in flight */
 	struct hprov *hp;
 	provider_fetch_cb fetch_cb;
 	provider_send_cb send_cb;
+	provider_status_cb status_cb;
 	void *ud;
 	int64_t outbox_id;
+	int64_t ids[STATUS_MAX];     /* status: the texts asked about */
+	size_t n_ids;                 /* status: how many; fetch: the page limit */
 };
 
 static struct hprov *to_hp(struct provider *p)
@@ -118,7 +125,8 @@ static json_t *parse_json(const struct http_response *r, char *why, size_t whysi
 {
 	json_error_t je;
 	char *fixed = text_utf8_fix(r->body, r->body_len, NULL);
-	json_t *j = json_loads(fixed, JSON_REJECT_DUPLICATES, &je);
+	/* \u0000 is kept: bodies are byte strings with a length */
+	json_t *j = json_loads(fixed, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 
 	free(fixed);
 	if (!j)
@@ -157,6 +165,7 @@ static void inbox_done(void *ud, const struct http_response *r)
 {
 	struct call *c = ud;
 	struct provider_batch *b = NULL;
+	size_t max = c->n_ids;   /* fetch: the limit asked for */
 	char why[300] = "";
 	json_t *j = NULL, *msgs, *cur, *m;
 	size_t i;
@@ -183,14 +192,19 @@ static void inbox_done(void *ud, const struct http_response *r)
 		struct provider_msg *pm = &b->msgs[b->n];
 		const char *id = json_string_value(json_object_get(m, "id"));
 		const char *from = json_string_value(json_object_get(m, "from"));
-		const char *body = json_string_value(json_object_get(m, "body"));
+		json_t *jbody = json_object_get(m, "body");
+		const char *body = json_string_value(jbody);
 
 		if (!json_is_object(m))
 			continue;
+		if (id && strlen(id) != json_string_length(json_object_get(m, "id")))
+			id = NULL;   /* a NUL inside: not an id we can keep */
 		pm->id = id && *id && strlen(id) < 256 ? xstrdup(id) : entry_hash(m);
 		pm->from = xstrdup(from);
-		pm->body = xstrdup(body ? body : "");
-		pm->body_len = strlen(pm->body);
+		pm->body_len = body ? json_string_length(jbody) : 0;
+		pm->body = xmalloc(pm->body_len + 1);
+		memcpy(pm->body, body ? body : "", pm->body_len);
+		pm->body[pm->body_len] = '\0';
 		pm->received_at = parse_time(json_string_value(json_object_get(m, "received")));
 		if (!id || !*id)
 			pm->error = xstrdup("message without an id");
@@ -199,8 +213,17 @@ static void inbox_done(void *ud, const struct http_response *r)
 		b->n++;
 	}
 	cur = json_object_get(j, "cursor");
-	if (json_is_string(cur) && json_string_length(cur) < 512)
+	if (json_is_string(cur) && (json_string_length(cur) >= CURSOR_MAX ||
+				    strlen(json_string_value(cur)) != json_string_length(cur))) {
+		/* the messages stay on the gateway; nothing is stored without its cursor */
+		snprintf(why, sizeof(why), "\"cursor\" is not a string under %d bytes", CURSOR_MAX);
+		provider_batch_free(b);
+		b = NULL;
+		goto fail;
+	}
+	if (json_is_string(cur))
 		b->cursor = xstrdup(json_string_value(cur));
+	b->more = b->n >= max;
 	json_decref(j);
 	c->fetch_cb(c->ud, b, 0, 0);
 	free(c);
@@ -227,10 +250,13 @@ static int hp_fetch(struct provider *p, const char *cursor, size_t max, provider
 			return -ENOMEM;
 		}
 	}
+	if (max > LIMIT_MAX)
+		max = LIMIT_MAX;
 	url = esc ? xasprintf("%s/inbox?after=%s&limit=%zu", hp->url, esc, max)
 		  : xasprintf("%s/inbox?limit=%zu", hp->url, max);
 	curl_free(esc);
 	c->hp = hp;
+	c->n_ids = max;
 	c->fetch_cb = cb;
 	c->ud = ud;
 	r = hp_submit(hp, "GET", url, NULL, inbox_done, c);
@@ -308,6 +334,95 @@ static int hp_send(struct provider *p, const struct provider_out *m, provider_se
 	return r;
 }
 
+/* The state of one entry of a /status answer; "" error unless failed. */
+static int delivery_state(json_t *m, char *error, size_t size)
+{
+	const char *st = json_string_value(json_object_get(m, "status"));
+	json_t *e = json_object_get(m, "error");
+	const char *code = json_string_value(json_object_get(e, "code"));
+	const char *msg = json_string_value(json_object_get(e, "message"));
+
+	if (st && strcmp(st, "delivered") == 0)
+		return DELIVERY_DELIVERED;
+	if (!st || strcmp(st, "failed") != 0)
+		return DELIVERY_PENDING;
+	snprintf(error, size, "%s%s%s", code ? code : "", code && msg ? " " : "", msg ? msg : "");
+	if (!*error)
+		snprintf(error, size, "failed (no reason given)");
+	return DELIVERY_FAILED;
+}
+
+static void status_done(void *ud, const struct http_response *r)
+{
+	struct call *c = ud;
+	struct provider_status st = { .retry_after = r->retry_after };
+	struct provider_status each[STATUS_MAX];
+	json_t *j = NULL, *msgs = NULL, *m;
+	char why[300] = "";
+	size_t i, k;
+
+	if (r->err)
+		snprintf(why, sizeof(why), "%s", r->errmsg);
+	else if (r->status != 200)
+		snprintf(why, sizeof(why), "HTTP %ld", r->status);
+	else if ((j = parse_json(r, why, sizeof(why))) &&
+		 !json_is_array(msgs = json_object_get(j, "messages")))
+		snprintf(why, sizeof(why), "no \"messages\" array");
+	if (*why) {
+		log_warn("http provider: GET %s/status: %s", c->hp->url, why);
+		st.err = -EAGAIN;
+		snprintf(st.error, sizeof(st.error), "%s", why);
+	}
+	for (k = 0; k < c->n_ids; k++)
+		each[k] = st;    /* ids the answer leaves out are not final yet */
+	json_array_foreach(msgs, i, m) {
+		const char *id = json_string_value(json_object_get(m, "id"));
+		long long n;
+		char end;
+
+		if (!id || sscanf(id, "gridline-%lld%c", &n, &end) != 1)
+			continue;
+		for (k = 0; k < c->n_ids; k++)
+			if (c->ids[k] == n)
+				each[k].state = delivery_state(m, each[k].error, sizeof(each[k].error));
+	}
+	json_decref(j);
+	for (k = 0; k < c->n_ids; k++)
+		c->status_cb(c->ud, c->ids[k], &each[k]);
+	free(c);
+}
+
+static int hp_status(struct provider *p, const struct provider_query *q, size_t n,
+		     provider_status_cb cb, void *ud)
+{
+	struct hprov *hp = to_hp(p);
+	struct call *c;
+	char *url, *ids;
+	size_t len = 0;
+	int r;
+
+	if (n == 0 || n > STATUS_MAX)
+		return -EINVAL;
+	c = xcalloc(1, sizeof(*c));
+	ids = xcalloc(n, 32);
+	for (size_t i = 0; i < n; i++) {
+		c->ids[i] = q[i].outbox_id;
+		len += (size_t)snprintf(ids + len, 32, "%sgridline-%lld", i ? "," : "",
+					(long long)q[i].outbox_id);
+	}
+	c->n_ids = n;
+	c->hp = hp;
+	c->status_cb = cb;
+	c->ud = ud;
+	url = xasprintf("%s/status?ids=%s", hp->url, ids);
+	r = hp_submit(hp, "GET", url, NULL, status_done, c);
+	free(url);
+	free(ids);
+	if (r < 0)
+		free(c);
+	return r;
+}
+
 const struct provider_ops provider_http_ops = {
 	.name = "http",
 	.open = hp_open,
@@ -316,4 +431,6 @@ const struct provider_ops provider_http_ops = {
 	.fetch = hp_fetch,
 	.ack = hp_ack,
 	.send = hp_send,
+	.status = hp_status,
+	.status_max = STATUS_MAX,
 };

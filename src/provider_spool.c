@@ -5,7 +5,8 @@
  * Inbound: regular files in `inbox` whose names do not start with '.'
  * (writers create a dot-name and rename it into place), oldest first by
  * modification time. Header lines "Name: value" up to the first empty
- * line, then the body. The provider id is the `Id:` header when present,
+ * line, then the body; `Type: missed-call` (no body) is a call nobody
+ * answered, from a phone system. The provider id is the `Id:` header when present,
  * else "sha256:" of the file name and content, so a file read again after
  * a crash (committed but not yet moved) is recognised as a duplicate.
  * After the commit, ack() moves each file to inbox/done/ (defective ones
@@ -382,6 +383,9 @@ static void spool_parse(char *buf, size_t len, struct provider_msg *m)
 			m->id = xasprintf("id:%s", val);
 		else if (nlen == 8 && strncasecmp(p, "Received", 8) == 0)
 			m->received_at = parse_received(val);
+		else if (nlen == 4 && strncasecmp(p, "Type", 4) == 0 &&
+			 strcasecmp(val, "missed-call") == 0)
+			m->kind = PROVIDER_MSG_CALL;   /* from a phone system: ring back */
 		free(val);
 		p = nl ? nl + 1 : end;
 	}

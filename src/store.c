@@ -62,6 +62,11 @@ enum query {
 	Q_OUTBOX_ALL,
 	Q_OUTBOX_PENDING,
 	Q_OUTBOX_COUNT_QUEUED,
+	Q_OUTBOX_CHECKS_DUE,
+	Q_OUTBOX_NEXT_CHECK,
+	Q_OUTBOX_SET_CHECK,
+	Q_OUTBOX_FINAL,
+	Q_OUTBOX_EXPIRE,
 	Q_CURSOR_GET,
 	Q_CURSOR_SET,
 	Q_WORKER_LAST_GET,
@@ -932,16 +937,99 @@ int store_outbox_next_due(struct store *s, int64_t *ret_at)
 
 static const char sql_outbox_sent[] =
 	"UPDATE outbox SET status = 'sent', attempts = attempts + 1, provider_id = ?2,"
-	" sent_at = ?3, updated_at = ?3, error = NULL WHERE id = ?1";
-int store_outbox_mark_sent(struct store *s, int64_t id, const char *provider_id, int64_t now)
+	" sent_at = ?3, updated_at = ?3, next_attempt = ?4, error = NULL WHERE id = ?1";
+int store_outbox_mark_sent(struct store *s, int64_t id, const char *provider_id, int64_t now,
+			   int64_t check_at)
 {
 	sqlite3_stmt *st = stmt(s, Q_OUTBOX_SENT);
 
 	if (!st)
 		return -EROFS;
-	if (bind_int(st, 1, id) || bind_text(st, 2, nonempty(provider_id)) || bind_int(st, 3, now))
+	if (bind_int(st, 1, id) || bind_text(st, 2, nonempty(provider_id)) ||
+	    bind_int(st, 3, now) || bind_int(st, 4, check_at))
 		return fail(st);
 	return run_one(s, st);
+}
+
+static const char sql_outbox_checks_due[] =
+	"SELECT " OUTBOX_COLS " FROM outbox WHERE status = 'sent' AND next_attempt <= ?1"
+	" ORDER BY next_attempt, id LIMIT ?2";
+int store_outbox_checks_due(struct store *s, int64_t now, size_t limit,
+			    int (*fn)(void *ud, const struct outbox_msg *m), void *ud)
+{
+	sqlite3_stmt *st = stmt(s, Q_OUTBOX_CHECKS_DUE);
+	struct outbox_msg *v;
+	size_t n, i;
+	int r;
+
+	if (bind_int(st, 1, now) ||
+	    bind_int(st, 2, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit))
+		return fail(st);
+	r = outbox_collect(st, &v, &n);
+	for (i = 0; r == 0 && i < n; i++)
+		r = fn(ud, &v[i]);
+	for (i = 0; i < n; i++)
+		outbox_msg_release(&v[i]);
+	free(v);
+	return r;
+}
+
+static const char sql_outbox_next_check[] =
+	"SELECT min(next_attempt) FROM outbox WHERE status = 'sent'";
+int store_outbox_next_check(struct store *s, int64_t *ret_at)
+{
+	return run_int(stmt(s, Q_OUTBOX_NEXT_CHECK), ret_at);
+}
+
+static const char sql_outbox_set_check[] =
+	"UPDATE outbox SET next_attempt = ?2 WHERE id = ?1 AND status = 'sent'";
+int store_outbox_mark_check(struct store *s, int64_t id, int64_t check_at)
+{
+	sqlite3_stmt *st = stmt(s, Q_OUTBOX_SET_CHECK);
+
+	if (!st)
+		return -EROFS;
+	if (bind_int(st, 1, id) || bind_int(st, 2, check_at))
+		return fail(st);
+	return run_one(s, st);
+}
+
+static const char sql_outbox_final[] =
+	"UPDATE outbox SET status = ?2, error = ?3, updated_at = ?4 WHERE id = ?1 AND status = 'sent'";
+int store_outbox_mark_final(struct store *s, int64_t id, enum outbox_status status,
+			    const char *error, int64_t now)
+{
+	sqlite3_stmt *st = stmt(s, Q_OUTBOX_FINAL);
+
+	if (!st)
+		return -EROFS;
+	if (status != OB_DELIVERED && status != OB_FAILED && status != OB_UNKNOWN) {
+		finish(st);
+		return -EINVAL;
+	}
+	if (bind_int(st, 1, id) || bind_text(st, 2, outbox_status_name(status)) ||
+	    bind_text(st, 3, error) || bind_int(st, 4, now))
+		return fail(st);
+	return run_one(s, st);
+}
+
+static const char sql_outbox_expire[] =
+	"UPDATE outbox SET status = 'unknown', error = ?3, updated_at = ?2"
+	" WHERE status = 'sent' AND sent_at <= ?1";
+int store_outbox_expire(struct store *s, int64_t sent_before, const char *error, int64_t now,
+			int64_t *ret_n)
+{
+	sqlite3_stmt *st = stmt(s, Q_OUTBOX_EXPIRE);
+	int r;
+
+	if (!st)
+		return -EROFS;
+	if (bind_int(st, 1, sent_before) || bind_int(st, 2, now) || bind_text(st, 3, error))
+		return fail(st);
+	r = run(st);
+	if (r == 0 && ret_n)
+		*ret_n = sqlite3_changes(s->db);
+	return r;
 }
 
 static const char sql_outbox_retry[] =
@@ -1112,6 +1200,11 @@ static const struct {
 	[Q_OUTBOX_ALL] = { sql_outbox_all, false },
 	[Q_OUTBOX_PENDING] = { sql_outbox_pending, false },
 	[Q_OUTBOX_COUNT_QUEUED] = { sql_outbox_count_queued, false },
+	[Q_OUTBOX_CHECKS_DUE] = { sql_outbox_checks_due, false },
+	[Q_OUTBOX_NEXT_CHECK] = { sql_outbox_next_check, false },
+	[Q_OUTBOX_SET_CHECK] = { sql_outbox_set_check, true },
+	[Q_OUTBOX_FINAL] = { sql_outbox_final, true },
+	[Q_OUTBOX_EXPIRE] = { sql_outbox_expire, true },
 	[Q_CURSOR_GET] = { sql_cursor_get, false },
 	[Q_CURSOR_SET] = { sql_cursor_set, true },
 	[Q_WORKER_LAST_GET] = { sql_worker_last_get, false },

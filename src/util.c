@@ -102,6 +102,14 @@ int64_t util_now(void)
 	return (int64_t)ts.tv_sec;
 }
 
+double util_now_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 uint64_t util_mono_usec(void)
 {
 	struct timespec ts;

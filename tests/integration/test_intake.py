@@ -85,6 +85,24 @@ class NewTickets(gl.SiteCase):
         self.assertGreaterEqual(len(ev), 1)
         self.assertEqual(ev[0]["event"], "created")
 
+    def test_missed_call_is_one_callback_ticket_for_the_operators(self):
+        self.site.residents_import([(R1, "王大爷", "寇庄西路6号院3单元", "g2")])
+        for _ in range(2):   # the same call reported twice
+            self.site.drop(R1, "", headers={"Type": "missed-call", "Id": "CA0001"})
+            self.site.once()
+        [t] = self.site.tickets()
+        self.assertEqual((t["category"], t["status"], t["grid"], t["assignee"], t["phone"]),
+                         ("callback", "new", "g2", None, R1))
+        self.assertOneReply(R1, "回电")
+        self.assertOneReply("op1", "1001")
+        self.assertEqual(len(self.site.outbox_rows()), 2)
+        self.assertEqual(self.site.events(1001)[0]["event"], "created")
+        # a call without a caller's number is recorded, not acted on
+        self.site.drop_raw(b"Type: missed-call\nId: CA0002\n\n", name="call-2.sms")
+        self.site.once()
+        self.assertEqual(len(self.site.tickets()), 1)
+        self.assertEqual(self.site.inbox_files("bad"), ["call-2.sms"])
+
     def test_ticket_ids_count_up_from_1001(self):
         for i, s in enumerate((R1, R2, R3)):
             self.site.drop(s, f"跑腿 解放南路281号院 第{i}件事")

@@ -66,6 +66,35 @@ static int fake_send(struct provider *p, const struct provider_out *m, provider_
 
 static const struct provider_ops fake_ops = { .name = "fake", .send = fake_send };
 
+/* Delivery status: answers state[outbox id] at once; -1 means "could not ask". */
+static int status_state[16];
+static size_t status_asked, status_calls;
+
+static int fake_status(struct provider *p, const struct provider_query *q, size_t n,
+		       provider_status_cb cb, void *ud)
+{
+	status_calls++;
+	assert_true(n >= 1 && n <= 2);   /* status_max */
+	for (size_t i = 0; i < n; i++) {
+		struct provider_status st = { 0 };
+		int want = status_state[q[i].outbox_id];
+
+		status_asked++;
+		if (want < 0)
+			st.err = -EAGAIN;
+		else
+			st.state = want;
+		if (want == DELIVERY_FAILED)
+			snprintf(st.error, sizeof(st.error), "30003 Unreachable handset");
+		cb(ud, q[i].outbox_id, &st);
+	}
+	return 0;
+}
+
+static const struct provider_ops fake_status_ops = {
+	.name = "fake", .send = fake_send, .status = fake_status, .status_max = 2,
+};
+
 struct fx {
 	char dir[64];
 	struct config *cfg;
@@ -79,7 +108,7 @@ static const char conf[] =
 	"provider = { type = \"spool\"; inbox = \"/tmp/in\"; outbox = \"/tmp/out\"; };\n"
 	"limits = { send_attempts = 3; retry_min = 10.0; retry_max = 25.0; batch = 2; };\n";
 
-static int setup(void **state)
+static int setup_conf(void **state, const char *text)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct diag d = { 0 };
@@ -92,7 +121,7 @@ static int setup(void **state)
 	snprintf(path, sizeof(path), "%s/g.conf", f->dir);
 	fp = fopen(path, "w");
 	assert_non_null(fp);
-	fputs(conf, fp);
+	fputs(text, fp);
 	fclose(fp);
 	assert_int_equal(config_load(path, &f->cfg, &d), 0);
 	diag_release(&d);
@@ -102,6 +131,30 @@ static int setup(void **state)
 	f->ob = outbox_new(f->cfg, f->store, &f->fake.base);
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_conf(state, conf);
+}
+
+static const char conf_delivery[] =
+	"database = \"unused\";\n"
+	"provider = { type = \"spool\"; inbox = \"/tmp/in\"; outbox = \"/tmp/out\"; };\n"
+	"workers = ( { id = \"v01\"; name = \"广欣物业\"; phone = \"+8613900000100\"; role = \"vendor\"; },\n"
+	"            { id = \"op1\"; name = \"值班员\"; phone = \"+8613900000300\"; role = \"operator\"; } );\n"
+	"limits = { send_attempts = 3; retry_min = 10.0; retry_max = 25.0; batch = 10; };\n";
+
+static int setup_delivery(void **state)
+{
+	int r = setup_conf(state, conf_delivery);
+	struct fx *f = *state;
+
+	f->fake.base.ops = &fake_status_ops;
+	f->cfg->provider.status_timeout = 100;   /* the spool has no such key */
+	memset(status_state, 0, sizeof(status_state));
+	status_asked = status_calls = 0;
+	return r;
 }
 
 static int teardown(void **state)
@@ -177,7 +230,8 @@ static void test_transient_then_sent(void **state)
 	assert_int_equal(m.status, OB_QUEUED);
 	assert_int_equal(m.attempts, 1);
 	/* first retry: retry_min (10 s) scaled by jitter in [0.5, 1) */
-	assert_in_range(m.next_attempt, 1005, 1010);
+	/* 5..10 s of backoff, plus the elapsed fraction of the current second */
+	assert_in_range(m.next_attempt, 1005, 1011);
 	assert_string_equal(m.error, "503 busy");
 	free(m.error);
 	assert_int_equal(store_outbox_next_due(f->store, &at), 0);
@@ -306,6 +360,117 @@ static void test_pacing(void **state)
 	assert_int_equal(outbox_paced_until(f->ob), 0);
 }
 
+static size_t count_rows(struct fx *f, const char *to)
+{
+	struct outbox_msg m = { .id = 0 };
+	size_t n = 0;
+
+	for (int64_t id = 1; id < 16; id++) {
+		m = get(f, id);
+		if (m.recipient[0] && strcmp(m.recipient, to) == 0)
+			n++;
+		free(m.error);
+		memset(&m, 0, sizeof(m));
+	}
+	return n;
+}
+
+static void test_delivery(void **state)
+{
+	struct fx *f = *state;
+	int64_t res = queue(f, "+8613800000001", 1000);       /* a resident */
+	int64_t wrk = queue(f, "+8613900000100", 1000);       /* a worker */
+	int64_t pend = queue(f, "+8613800000002", 1000);
+	int64_t down = queue(f, "+8613800000003", 1000);
+	int64_t at;
+	struct outbox_msg m;
+
+	assert_int_equal(outbox_flush(f->ob, 1000), 4);
+	/* nothing is asked before the first check is due (2 s after sending) */
+	assert_int_equal(outbox_check(f->ob, 1001), 0);
+	assert_int_equal(status_asked, 0);
+	assert_int_equal(outbox_next_wake(f->ob, &at), 0);
+	assert_int_equal(at, 1002);
+
+	status_state[res] = DELIVERY_DELIVERED;
+	status_state[wrk] = DELIVERY_FAILED;
+	status_state[pend] = DELIVERY_PENDING;
+	status_state[down] = -1;
+	assert_int_equal(outbox_check(f->ob, 1002), 0);
+	assert_int_equal(status_asked, 4);
+	assert_int_equal(status_calls, 2);         /* status_max 2 per call */
+	m = get(f, res);
+	assert_int_equal(m.status, OB_DELIVERED);
+	assert_null(m.error);
+	m = get(f, wrk);
+	assert_int_equal(m.status, OB_FAILED);
+	assert_string_equal(m.error, "30003 Unreachable handset");
+	free(m.error);
+	/* the failed text to a worker is copied to the operators */
+	assert_int_equal(count_rows(f, "+8613900000300"), 1);
+	m = get(f, 5);
+	assert_string_equal(m.kind, "undelivered");
+	assert_int_equal(m.status, OB_QUEUED);
+	free(m.error);
+	/* not final yet, and could not ask: both asked again later, not now */
+	m = get(f, pend);
+	assert_int_equal(m.status, OB_SENT);
+	assert_true(m.next_attempt > 1002);
+	m = get(f, down);
+	assert_int_equal(m.status, OB_SENT);
+	status_asked = 0;
+	assert_int_equal(outbox_check(f->ob, 1002), 0);
+	assert_int_equal(status_asked, 0);
+	/* final rows are never asked about again */
+	assert_int_equal(outbox_check(f->ob, 1050), 0);
+	assert_int_equal(status_asked, 2);
+	/* no final status within status_timeout (100 s): unknown */
+	assert_int_equal(outbox_check(f->ob, 1100), 0);
+	m = get(f, pend);
+	assert_int_equal(m.status, OB_UNKNOWN);
+	assert_non_null(m.error);
+	free(m.error);
+	m = get(f, down);
+	assert_int_equal(m.status, OB_UNKNOWN);
+	free(m.error);
+	m = get(f, res);
+	assert_int_equal(m.status, OB_DELIVERED);
+}
+
+/* A provider without delivery reports: sent is where a text ends. */
+static void test_no_delivery_reports(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = queue(f, "+8613800000001", 1000), at;
+	struct outbox_msg m;
+
+	assert_int_equal(outbox_flush(f->ob, 1000), 1);
+	assert_int_equal(outbox_check(f->ob, 99999), 0);
+	m = get(f, id);
+	assert_int_equal(m.status, OB_SENT);
+	assert_int_equal(outbox_next_wake(f->ob, &at), -ENOENT);
+}
+
+/* --once: a text that failed in this run waits for the next run. */
+static void test_once_tries_each_text_once(void **state)
+{
+	struct fx *f = *state;
+
+	f->cfg->limits.retry_min = 0.1;   /* due again within the run's second */
+	f->cfg->limits.retry_max = 0.1;
+	queue(f, "+8613800000001", 1000);
+	f->fake.script[0] = -EAGAIN;
+	f->fake.n_script = 1;
+	outbox_set_once(f->ob, 1000);
+	assert_int_equal(outbox_flush(f->ob, 1000), 1);
+	assert_int_equal(outbox_flush(f->ob, 1002), 0);   /* due, but tried in this run */
+	assert_int_equal(f->fake.sends, 1);
+	/* the next run takes it */
+	outbox_set_once(f->ob, 1003);
+	assert_int_equal(outbox_flush(f->ob, 1003), 1);
+	assert_int_equal(f->fake.sends, 2);
+}
+
 static void test_backoff_bounds(void **state)
 {
 	const struct limits l = { .retry_min = 5, .retry_max = 900 };
@@ -331,6 +496,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_async_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pacing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delivery, setup_delivery, teardown),
+		cmocka_unit_test_setup_teardown(test_no_delivery_reports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_once_tries_each_text_once, setup, teardown),
 		cmocka_unit_test(test_backoff_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

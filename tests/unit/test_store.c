@@ -683,8 +683,8 @@ static void test_outbox(void **state)
 	assert_int_equal(store_outbox_due(f->s, 1000, 1, collect_msg, &c), 0);
 	assert_ids(&c, (int64_t[]){ a }, 1);
 
-	assert_int_equal(store_outbox_mark_sent(f->s, a, "SM123", 1002), 0);
-	assert_int_equal(store_outbox_mark_sent(f->s, a + 3, NULL, 1002), 0);
+	assert_int_equal(store_outbox_mark_sent(f->s, a, "SM123", 1002, 1010), 0);
+	assert_int_equal(store_outbox_mark_sent(f->s, a + 3, NULL, 1002, 1010), 0);
 	assert_int_equal(store_outbox_next_due(f->s, &at), 0);
 	assert_int_equal(at, 1100);
 	c.n = 0;
@@ -706,7 +706,7 @@ static void test_outbox(void **state)
 		 "SELECT status = 'sent' AND attempts = 1 AND provider_id = 'SM123' AND sent_at = 1002"
 		 " AND error IS NULL FROM outbox WHERE id = %lld", (long long)a);
 	assert_int_equal(raw_int(f->path, sql), 1);
-	assert_int_equal(store_outbox_mark_sent(f->s, 9999, "x", 1), -ENOENT);
+	assert_int_equal(store_outbox_mark_sent(f->s, 9999, "x", 1, 2), -ENOENT);
 	assert_int_equal(store_outbox_mark_retry(f->s, 9999, 1, "x"), -ENOENT);
 	assert_int_equal(store_outbox_mark_failed(f->s, 9999, "x", 1), -ENOENT);
 }
@@ -747,6 +747,65 @@ static int mark_each(void *ud, const struct outbox_msg *m)
 	return collect_msg(ud, m);
 }
 
+/* Delivery status: sent rows are checked when due, then end final or unknown. */
+static void test_outbox_delivery(void **state)
+{
+	struct fx *f = *state;
+	struct ids c = { 0 };
+	int64_t a, b, d, at, n = -1;
+	char sql[160];
+
+	assert_int_equal(store_outbox_add(f->s, "+861", "a", 0, 0, "ack", 1, 1000, &a), 0);
+	assert_int_equal(store_outbox_add(f->s, "+862", "b", 0, 0, "ack", 1, 1000, &b), 0);
+	assert_int_equal(store_outbox_add(f->s, "+863", "d", 0, 0, "ack", 1, 1000, &d), 0);
+	assert_int_equal(store_outbox_next_check(f->s, &at), -ENOENT);   /* nothing sent */
+	assert_int_equal(store_outbox_mark_sent(f->s, a, "SM1", 1001, 1005), 0);
+	assert_int_equal(store_outbox_mark_sent(f->s, b, "SM2", 1002, 1003), 0);
+	assert_int_equal(store_outbox_mark_sent(f->s, d, NULL, 1002, 1004), 0);
+	assert_int_equal(store_outbox_next_check(f->s, &at), 0);
+	assert_int_equal(at, 1003);
+	/* a sent row is not due for sending again */
+	assert_int_equal(store_outbox_next_due(f->s, &at), -ENOENT);
+	assert_int_equal(store_outbox_checks_due(f->s, 1002, 0, collect_msg, &c), 0);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(store_outbox_checks_due(f->s, 1004, 0, collect_msg, &c), 0);
+	assert_ids(&c, (int64_t[]){ b, d }, 2);              /* earliest check first */
+	c.n = 0;
+	assert_int_equal(store_outbox_checks_due(f->s, 1004, 1, collect_msg, &c), 0);
+	assert_ids(&c, (int64_t[]){ b }, 1);
+
+	/* pending: checked again later */
+	assert_int_equal(store_outbox_mark_check(f->s, b, 1010), 0);
+	assert_int_equal(store_outbox_next_check(f->s, &at), 0);
+	assert_int_equal(at, 1004);
+	/* final answers; a final row is never checked or finalised again */
+	assert_int_equal(store_outbox_mark_final(f->s, a, OB_DELIVERED, NULL, 1006), 0);
+	assert_int_equal(store_outbox_mark_final(f->s, d, OB_FAILED, "30003 Unreachable handset",
+						 1006), 0);
+	assert_int_equal(store_outbox_mark_final(f->s, a, OB_FAILED, "late", 1007), -ENOENT);
+	assert_int_equal(store_outbox_mark_check(f->s, a, 1020), -ENOENT);
+	assert_int_equal(store_outbox_mark_final(f->s, b, OB_QUEUED, NULL, 1007), -EINVAL);
+	snprintf(sql, sizeof(sql), "SELECT status = 'failed' AND error = '30003 Unreachable handset'"
+		 " AND updated_at = 1006 FROM outbox WHERE id = %lld", (long long)d);
+	assert_int_equal(raw_int(f->path, sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT status = 'delivered' AND error IS NULL"
+		 " FROM outbox WHERE id = %lld", (long long)a);
+	assert_int_equal(raw_int(f->path, sql), 1);
+	c.n = 0;
+	assert_int_equal(store_outbox_checks_due(f->s, 2000, 0, collect_msg, &c), 0);
+	assert_ids(&c, (int64_t[]){ b }, 1);
+
+	/* no final status in time: unknown; only rows sent at or before the bound */
+	assert_int_equal(store_outbox_expire(f->s, 1001, "no status", 3000, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_outbox_expire(f->s, 1002, "no status", 3000, &n), 0);
+	assert_int_equal(n, 1);
+	snprintf(sql, sizeof(sql), "SELECT status = 'unknown' AND error = 'no status'"
+		 " FROM outbox WHERE id = %lld", (long long)b);
+	assert_int_equal(raw_int(f->path, sql), 1);
+	assert_int_equal(store_outbox_next_check(f->s, &at), -ENOENT);
+}
+
 static void test_outbox_fields_and_marking(void **state)
 {
 	struct fx *f = *state;
@@ -765,7 +824,7 @@ static void test_outbox_fields_and_marking(void **state)
 	assert_int_equal(store_outbox_each(f->s, false, check_fields, &c), 0);
 	assert_int_equal(c.n, 1);
 	/* sent after a retry: the transient error is no longer the row's error */
-	assert_int_equal(store_outbox_mark_sent(f->s, b, "SM9", 1200), 0);
+	assert_int_equal(store_outbox_mark_sent(f->s, b, "SM9", 1200, 1210), 0);
 	snprintf(sql, sizeof(sql),
 		 "SELECT status = 'sent' AND attempts = 2 AND error IS NULL AND provider_id = 'SM9'"
 		 " FROM outbox WHERE id = %lld", (long long)b);
@@ -901,6 +960,7 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_events, fx_setup_open, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_outbox, fx_setup_open, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_delivery, fx_setup_open, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_fields_and_marking, fx_setup_open,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cursor, fx_setup_open, fx_teardown),

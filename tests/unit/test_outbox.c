@@ -229,8 +229,10 @@ static void test_transient_then_sent(void **state)
 	m = get(f, id);
 	assert_int_equal(m.status, OB_QUEUED);
 	assert_int_equal(m.attempts, 1);
-	/* first retry: retry_min (10 s) scaled by jitter in [0.5, 1) */
-	/* 5..10 s of backoff, plus the elapsed fraction of the current second */
+	/*
+	 * first retry: retry_min (10 s) scaled by jitter in [0.5, 1), plus
+	 * the elapsed fraction of the current second
+	 */
 	assert_in_range(m.next_attempt, 1005, 1011);
 	assert_string_equal(m.error, "503 busy");
 	free(m.error);
@@ -240,7 +242,7 @@ static void test_transient_then_sent(void **state)
 	assert_int_equal(outbox_flush(f->ob, 1004), 0);
 	assert_int_equal(f->fake.sends, 1);
 	/* due: sent */
-	assert_int_equal(outbox_flush(f->ob, 1010), 1);
+	assert_int_equal(outbox_flush(f->ob, 1011), 1);
 	m = get(f, id);
 	assert_int_equal(m.status, OB_SENT);
 	assert_int_equal(f->fake.sends, 2);

@@ -176,8 +176,12 @@ class HttpCase(unittest.TestCase):
 
     def assertNoSecret(self):
         self.assertNotIn(TOKEN.encode(), self.site.all_logs())
-        if self.daemon:
+        if self.daemon:   # STATUS= and every other notify line
             self.assertFalse([s for s in self.daemon.lines() if TOKEN in s])
+        for args in (("outbox", "--all", "--json"), ("tickets", "--json"),
+                     ("workers", "--json"), ("help",)):
+            p = self.site.ctl(*args)
+            self.assertNotIn(TOKEN.encode(), p.stdout + p.stderr, args)
 
     def assertAuthorised(self):
         for q in self.fake.reqs():
@@ -637,6 +641,28 @@ class Delivery(HttpCase):
                     20.0, "a status request for every text")
         for q in self.fake.reqs("status"):
             self.assertEqual(q["status"], 200, q["query"])
+        self.assertWatchdogSteady(d)
+
+
+    def test_failed_text_to_a_worker_is_copied_to_the_operators(self):
+        d = self.start()
+        self.inject(1)           # an errand in 菜园小区: w03 gets the notice
+        rows = self.wait_rows(lambda rs: len(rs) >= 2 and all(r["status"] == "sent" for r in rs),
+                              5.0, "texts sent")
+        [notice] = [r for r in rows if r["to"] == gl.PHONES["w03"]]
+        self.fake.deliver(f"gridline-{notice['id']}", "failed", "30005", "Unknown destination")
+        rows = self.wait_rows(lambda rs: any(r["to"] == gl.PHONES["op1"] and r["status"] == "sent"
+                                             for r in rs), 20.0, "a copy to the operator")
+        [copy] = [r for r in rows if r["to"] == gl.PHONES["op1"]]
+        self.assertIn(str(notice["ticket"]), copy["body"])
+        self.assertIn("30005", copy["body"])
+        self.assertEqual(copy["kind"], "undelivered")
+        log = self.site.all_logs().decode("utf-8", "replace")
+        self.assertRegex(log, r"error: text \d+ to worker w03 .*was not delivered: 30005")
+        # exactly one copy, however often the status is asked for afterwards
+        time.sleep(2.5)
+        self.assertEqual(len([r for r in self.site.outbox_rows()
+                              if r["to"] == gl.PHONES["op1"]]), 1)
         self.assertWatchdogSteady(d)
 
 

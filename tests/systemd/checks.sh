@@ -128,7 +128,9 @@ n_tickets() { tickets_json | python3 -c 'import json, sys; print(len(json.load(s
 # ================================================================ set-up
 echo "== set-up"
 copied=""
-for _ in 1 2 3; do
+# each round copies what ldd reports missing; their own dependencies show
+# up in the next round (libcurl -> libkrb5 -> libkrb5support -> libkeyutils)
+for _ in 1 2 3 4 5 6 7 8; do
 	missing=$( { ct ldd /usr/local/bin/gridlined; ct ldd /usr/local/bin/gridlinectl; } 2>&1 |
 		awk '/not found/ {print $1}' | sort -u)
 	[ -z "$missing" ] && break

@@ -28,6 +28,10 @@ On /send, every fault but http and close answers after the SMS is
 recorded (the text went out, gridline never heard so); http does so with
 apply=True. Invalid UTF-8 inside JSON strings: give add_inbound() bytes;
 they are put into the JSON string as they are.
+Each request also records the client's address ("client": a keep-alive
+connection keeps its port) and the request target as sent ("target": an
+absolute URL when it came through a proxy). With tls=(certfile, keyfile)
+the fake serves https.
 down() closes the listening socket and every open connection; up() listens
 again on the same port.
 
@@ -35,6 +39,7 @@ Python 3 standard library only.
 """
 import json
 import socket
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,7 +74,8 @@ def err_body(code, message):
 
 class FakeHTTP:
     def __init__(self, token="t0ken", prefix="", page_size=500, cursor_fmt="c-{}",
-                 empty_cursor="same", send_code=200, hang_seconds=10.0):
+                 empty_cursor="same", send_code=200, hang_seconds=10.0, tls=None):
+        self.tls = tls                        # (certfile, keyfile): serve https
         self.token = token
         self.prefix = prefix.rstrip("/")     # e.g. "/gw": paths are /gw/inbox ...
         self.page_size = page_size            # the fake's own page cap
@@ -95,13 +101,18 @@ class FakeHTTP:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}{self.prefix}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{self.prefix}"
 
     def up(self):
         """Listen (again, on the same port after down())."""
         handler = type("Handler", (_Handler,), {"fake": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self.httpd.daemon_threads = True
+        if self.tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self.tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
 
@@ -272,7 +283,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith(fake.prefix + "/"):
             endpoint = path[len(fake.prefix) + 1:]
         rec = {"t": time.monotonic(), "method": self.command, "path": path, "query": q,
-               "raw_query": u.query, "headers": {k.lower(): v for k, v in self.headers.items()},
+               "raw_query": u.query, "target": self.path, "client": self.client_address, "headers": {k.lower(): v for k, v in self.headers.items()},
                "body": body, "endpoint": endpoint, "fault": None, "status": None,
                "complete": False}
         with fake.lock:

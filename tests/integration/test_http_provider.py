@@ -273,6 +273,32 @@ class Once(HttpCase):
         self.assertEqual(self.problems(), [], self.log_tail())
 
 
+class LongCursor(HttpCase):
+    fake_args = {"cursor_fmt": "c-{}-" + "x" * 600}
+
+    def test_cursor_of_512_bytes_or_more_is_refused_and_nothing_lost(self):
+        self.inject(2)
+        self.site.once()
+        self.assertEqual(self.site.tickets(), [])
+        log = self.site.all_logs().decode("utf-8", "replace")
+        self.assertIn('"cursor" is not a string under 512 bytes', log)
+        self.fake.cursor_fmt = "c-{}"      # the gateway is fixed
+        self.site.once()
+        self.assertEqual(len(self.site.tickets()), 2)
+        self.assertEqual(self.problems(), [])
+
+
+class BigBatch(HttpCase):
+    extra = LIMITS.replace("limits = {", "limits = { batch = 600;")
+
+    def test_limit_is_never_over_500(self):
+        self.inject(3)
+        self.site.once()
+        qs = [q["query"] for q in self.fake.reqs("inbox")]
+        self.assertTrue(qs and all(q.get("limit") == "500" for q in qs), qs)
+        self.assertEqual(len(self.site.tickets()), 3)
+
+
 class Paging(HttpCase):
     extra = LIMITS.replace("limits = {", "limits = { batch = 2;")
 

@@ -371,7 +371,7 @@ static void status_done(void *ud, const struct http_response *r)
 	if (*why) {
 		log_warn("http provider: GET %s/status: %s", c->hp->url, why);
 		st.err = -EAGAIN;
-		snprintf(st.error, sizeof(st.error), "%s", why);
+		str_copy(st.error, sizeof(st.error), why);   /* cut if need be */
 	}
 	for (k = 0; k < c->n_ids; k++)
 		each[k] = st;    /* ids the answer leaves out are not final yet */

@@ -31,10 +31,12 @@ struct hprov {
 	long timeout_ms, connect_timeout_ms;
 	size_t max_response;
 	struct http *http;       /* from attach() */
+	struct call *calls;      /* requests in flight */
 };
 
 
 struct call {                    /* one request in flight */
+	struct call *prev, *next;    /* in hprov.calls, so close() can free them */
 	struct hprov *hp;
 	provider_fetch_cb fetch_cb;
 	provider_send_cb send_cb;
@@ -48,6 +50,30 @@ struct call {                    /* one request in flight */
 static struct hprov *to_hp(struct provider *p)
 {
 	return (struct hprov *)p;
+}
+
+static struct call *call_new(struct hprov *hp, void *ud)
+{
+	struct call *c = xcalloc(1, sizeof(*c));
+
+	c->hp = hp;
+	c->ud = ud;
+	c->next = hp->calls;
+	if (hp->calls)
+		hp->calls->prev = c;
+	hp->calls = c;
+	return c;
+}
+
+static void call_free(struct call *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->hp->calls = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c);
 }
 
 static int hp_open(const struct provider_config *cfg, struct provider **ret, char *err,
@@ -81,7 +107,9 @@ static void hp_close(struct provider *p)
 
 	if (!hp)
 		return;
-	http_free(hp->http);
+	http_free(hp->http);     /* cancels the requests: their callbacks never come */
+	while (hp->calls)
+		call_free(hp->calls);
 	free(hp->url);
 	if (hp->auth)   /* the token: do not leave it in freed memory */
 		memset(hp->auth, 0, strlen(hp->auth));
@@ -134,21 +162,21 @@ static void inbox_done(void *ud, const struct http_response *r)
 	} else {
 		c->fetch_cb(c->ud, b, 0, 0);
 	}
-	free(c);
+	call_free(c);
 }
 
 static int hp_fetch(struct provider *p, const char *cursor, size_t max, provider_fetch_cb cb,
 		    void *ud)
 {
 	struct hprov *hp = to_hp(p);
-	struct call *c = xcalloc(1, sizeof(*c));
+	struct call *c = call_new(hp, ud);
 	char *url, *esc = NULL;
 	int r;
 
 	if (cursor) {
 		esc = curl_easy_escape(NULL, cursor, 0);
 		if (!esc) {
-			free(c);
+			call_free(c);
 			return -ENOMEM;
 		}
 	}
@@ -157,14 +185,12 @@ static int hp_fetch(struct provider *p, const char *cursor, size_t max, provider
 	url = esc ? xasprintf("%s/inbox?after=%s&limit=%zu", hp->url, esc, max)
 		  : xasprintf("%s/inbox?limit=%zu", hp->url, max);
 	curl_free(esc);
-	c->hp = hp;
 	c->n_ids = max;
 	c->fetch_cb = cb;
-	c->ud = ud;
 	r = hp_submit(hp, "GET", url, NULL, inbox_done, c);
 	free(url);
 	if (r < 0)
-		free(c);
+		call_free(c);
 	return r;
 }
 
@@ -186,13 +212,13 @@ static void send_done(void *ud, const struct http_response *r)
 	}
 	res.retry_after = r->retry_after;
 	c->send_cb(c->ud, c->outbox_id, &res);
-	free(c);
+	call_free(c);
 }
 
 static int hp_send(struct provider *p, const struct provider_out *m, provider_send_cb cb, void *ud)
 {
 	struct hprov *hp = to_hp(p);
-	struct call *c = xcalloc(1, sizeof(*c));
+	struct call *c = call_new(hp, ud);
 	char key[48], *url, *json;
 	json_t *j;
 	int r;
@@ -202,19 +228,17 @@ static int hp_send(struct provider *p, const struct provider_out *m, provider_se
 	json = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (!json) {
-		free(c);
+		call_free(c);
 		return -EINVAL;
 	}
-	c->hp = hp;
 	c->send_cb = cb;
-	c->ud = ud;
 	c->outbox_id = m->id;
 	url = xasprintf("%s/send", hp->url);
 	r = hp_submit(hp, "POST", url, json, send_done, c);
 	free(url);
 	free(json);
 	if (r < 0)
-		free(c);
+		call_free(c);
 	return r;
 }
 
@@ -243,7 +267,7 @@ static void status_done(void *ud, const struct http_response *r)
 		log_warn("http provider: GET %s/status: %s", c->hp->url, why);
 	for (k = 0; k < c->n_ids; k++)
 		c->status_cb(c->ud, c->ids[k], &each[k]);
-	free(c);
+	call_free(c);
 }
 
 static int hp_status(struct provider *p, const struct provider_query *q, size_t n,
@@ -257,7 +281,7 @@ static int hp_status(struct provider *p, const struct provider_query *q, size_t 
 
 	if (n == 0 || n > GWPROTO_STATUS_MAX)
 		return -EINVAL;
-	c = xcalloc(1, sizeof(*c));
+	c = call_new(hp, ud);
 	ids = xcalloc(n, 32);
 	for (size_t i = 0; i < n; i++) {
 		c->ids[i] = q[i].outbox_id;
@@ -265,15 +289,13 @@ static int hp_status(struct provider *p, const struct provider_query *q, size_t 
 					(long long)q[i].outbox_id);
 	}
 	c->n_ids = n;
-	c->hp = hp;
 	c->status_cb = cb;
-	c->ud = ud;
 	url = xasprintf("%s/status?ids=%s", hp->url, ids);
 	r = hp_submit(hp, "GET", url, NULL, status_done, c);
 	free(url);
 	free(ids);
 	if (r < 0)
-		free(c);
+		call_free(c);
 	return r;
 }
 

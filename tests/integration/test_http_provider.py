@@ -491,7 +491,7 @@ class NonBlocking(HttpCase):
         time.sleep(0.2)
         t0 = time.monotonic()
         d.send(signal.SIGTERM)
-        self.assertEqual(d.wait_exit(5), 0)
+        self.assertEqual(d.wait_exit(5), 0, d.log()[-3000:])
         self.assertLess(time.monotonic() - t0, 1.0, "SIGTERM waited for the hung request")
 
     def test_once_does_not_wait_for_ever_on_a_hung_provider(self):

@@ -59,6 +59,8 @@ struct spool {
 	/* names from the last directory scan not yet handed out */
 	struct spool_entry *list;
 	size_t n_list, pos;
+	EVP_MD *sha256;          /* fetched once: no implicit fetch per file */
+	EVP_MD_CTX *md_ctx;
 };
 
 static struct spool *to_spool(struct provider *p)
@@ -114,6 +116,8 @@ static void spool_close(struct provider *p)
 		return;
 	sd_event_source_disable_unref(sp->watch);
 	spool_list_clear(sp);
+	EVP_MD_CTX_free(sp->md_ctx);
+	EVP_MD_free(sp->sha256);
 	if (sp->in_fd >= 0)
 		close(sp->in_fd);
 	if (sp->done_fd >= 0)
@@ -288,18 +292,21 @@ static void spool_reject(struct spool *sp, const char *name, const char *why)
 		log_warn("spool: %s/%s: %s; moved to %s/bad/", sp->inbox, esc, why, sp->inbox);
 }
 
-static void sha256_id(const char *name, const char *buf, size_t len, char **ret)
+static void sha256_id(struct spool *sp, const char *name, const char *buf, size_t len,
+		      char **ret)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	char hex[2 * EVP_MAX_MD_SIZE + 8] = "sha256:";
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
-	    !EVP_DigestUpdate(ctx, name, strlen(name) + 1) || !EVP_DigestUpdate(ctx, buf, len) ||
-	    !EVP_DigestFinal_ex(ctx, md, &mdlen))
+	if (!sp->sha256)
+		sp->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (!sp->md_ctx)
+		sp->md_ctx = EVP_MD_CTX_new();
+	if (!sp->sha256 || !sp->md_ctx || !EVP_DigestInit_ex2(sp->md_ctx, sp->sha256, NULL) ||
+	    !EVP_DigestUpdate(sp->md_ctx, name, strlen(name) + 1) ||
+	    !EVP_DigestUpdate(sp->md_ctx, buf, len) || !EVP_DigestFinal_ex(sp->md_ctx, md, &mdlen))
 		fatal("sha256 failed");
-	EVP_MD_CTX_free(ctx);
 	for (unsigned i = 0; i < mdlen; i++)
 		snprintf(hex + 7 + 2 * i, 3, "%02x", md[i]);
 	*ret = xstrdup(hex);
@@ -445,7 +452,7 @@ static int spool_read(struct spool *sp, const char *name, const struct timespec 
 	memset(m, 0, sizeof(*m));
 	spool_parse(buf, len, m);
 	if (!m->id)
-		sha256_id(name, buf, len, &m->id);
+		sha256_id(sp, name, buf, len, &m->id);
 	if (big && !m->error)
 		m->error = xasprintf("larger than %d bytes; only the start was read", SPOOL_MAX_FILE);
 	if (!m->received_at)

@@ -483,7 +483,7 @@ class FaultMatrix(AndroidCase):
 
 
 class Delivery(AndroidCase):
-    """Needs the outbox side that calls ops->status (lead, /work/main)."""
+    """Delivery states, asked for by the outbox for every sent text."""
 
     def test_delivered_and_failed_are_shown_with_the_error(self):
         d = self.start()

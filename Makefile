@@ -55,6 +55,7 @@ $(DEPS):
 	@missing=""; \
 	command -v $(PKG_CONFIG) >/dev/null 2>&1 || missing="pkg-config"; \
 	command -v python3 >/dev/null 2>&1 || missing="$$missing python3"; \
+	command -v faketime >/dev/null 2>&1 || missing="$$missing faketime"; \
 	for p in $(PKGS) $(TEST_PKGS); do \
 	  $(PKG_CONFIG) --exists $$p 2>/dev/null || case $$p in \
 	    libcurl) missing="$$missing $(deb_libcurl)";; sqlite3) missing="$$missing $(deb_sqlite3)";; \

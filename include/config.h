@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "deadline.h"
 #include "text.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/gridline/gridline.conf"
@@ -58,6 +59,8 @@ struct category {
 	char *worker;        /* ASSIGN_WORKER: worker id */
 	enum worker_role role; /* ASSIGN_ROLE */
 	bool copy_grid;      /* also notify the grid's worker */
+	struct tlimit accept; /* time to accept a ticket; default 30m */
+	struct tlimit done;   /* time to get it done, from creation; default 3wd */
 	int line;
 };
 
@@ -87,6 +90,11 @@ enum tmpl_id {
 	TMPL_HANDED_OVER,    /* to worker: 退回/转 done, now with {worker} */
 	TMPL_UNDELIVERED,    /* to operators: a text to {worker} failed ({reason}) */
 	TMPL_MISSED_CALL,    /* to a caller nobody answered: we will call back */
+	TMPL_RATE_ASK,       /* appended to done: 回访 question (no variables) */
+	TMPL_RATE_ASK_ALONE, /* to resident: 回访 question when it does not fit with done */
+	TMPL_REMIND,         /* to assignee: 催办 before a deadline ({due}, {what}) */
+	TMPL_OVERDUE,        /* to leader, then operators: a deadline passed */
+	TMPL_REOPENED_LEADER, /* to grid leader: a resident rated 3, 重办 */
 	_TMPL_MAX,
 };
 const char *tmpl_name(enum tmpl_id t);
@@ -117,6 +125,17 @@ struct provider_config {
  * an unknown type or NULL.
  */
 const char *provider_secret_name(const char *type);
+
+/* The ticket workflow: deadlines and 回访 (the `workflow` group). */
+struct workflow {
+	char *calendar_path;       /* NULL: the built-in China calendar */
+	struct calendar *calendar; /* loaded (never NULL after a successful load) */
+	int day_end;               /* minutes after midnight ending a working day; 18:00 */
+	char **urgent_words;       /* a text holding one is urgent */
+	size_t n_urgent_words;
+	struct tlimit urgent;      /* done limit of an urgent ticket; default 2h */
+	double rating_window;      /* seconds a bare 1/2/3 rates a done ticket; then it closes unrated; 3 days */
+};
 
 struct limits {
 	unsigned notice_segments;  /* max segments of a worker notice (free text cut to fit); default 2 */
@@ -152,6 +171,7 @@ struct config {
 
 	char *templates[_TMPL_MAX];
 	struct limits limits;
+	struct workflow wf;
 };
 
 /* Problems found while loading: "file:line: what" strings. */

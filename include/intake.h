@@ -32,4 +32,15 @@ void intake_set_config(struct intake *in, const struct config *cfg);
 int intake_message(struct intake *in, const char *provider, const struct provider_msg *m,
 		   int64_t now, bool *ret_dup);
 
+/*
+ * The ticket clock, inside an open transaction: for every ticket whose
+ * next_check is due at now, move the chase of its active deadline (accept,
+ * or done once accepted) to the stage now calls for — 1 a reminder (催办)
+ * to the assignee, 2 the grid leader told, 3 the operators told; each
+ * once, each an event and a log line — and close done tickets whose 回访
+ * went unanswered for workflow.rating_window (unrated). Returns the
+ * number of tickets handled, or <0 on a store error.
+ */
+int intake_tick(struct intake *in, int64_t now);
+
 #endif

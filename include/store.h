@@ -23,7 +23,7 @@
 
 #include "ticket.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_ID_MAX 64          /* config ids and phone numbers fit */
 
 struct store;
@@ -91,6 +91,21 @@ int store_residents_each(struct store *s, int (*fn)(void *ud, const struct resid
 
 /* ---- tickets ---- */
 
+/*
+ * A ticket's clock (epoch seconds; 0 = none): its deadlines, how far the
+ * chasing of the active one has gone, and when anything is next due.
+ */
+struct ticket_clock {
+	bool urgent;                  /* an urgent word in the text: short limits */
+	int64_t accept_due;           /* to be accepted by */
+	int64_t done_due;             /* to be done by */
+	int stage;                    /* of the active deadline: 0, 1 reminded, 2 leader, 3 operators */
+	int64_t next_check;           /* the next reminder, escalation or 回访 timeout */
+	int64_t accepted_at;
+	int64_t done_at;
+	int64_t rate_asked_at;        /* the resident was asked to rate (once per ticket) */
+};
+
 struct ticket {
 	int64_t id;
 	char category[STORE_ID_MAX];
@@ -105,6 +120,7 @@ struct ticket {
 	int64_t created_at;
 	int64_t updated_at;
 	int rating;                   /* 0 unrated, 1..3 */
+	struct ticket_clock clk;
 };
 void ticket_release(struct ticket *t);
 
@@ -118,6 +134,18 @@ int store_ticket_get(struct store *s, int64_t id, struct ticket *ret);
 /* Set status, assignee ("" or NULL for none), rating (<0 keeps it), updated_at. */
 int store_ticket_update(struct store *s, int64_t id, enum ticket_status st,
 			const char *assignee, int rating, int64_t now);
+
+/* Save t's clock; -ENOENT if there is no such ticket. */
+int store_ticket_set_clock(struct store *s, int64_t id, const struct ticket_clock *c);
+/*
+ * Tickets whose next_check is at or before now, earliest first, at most
+ * limit (0: all); same contract as store_tickets_each() (fn may change
+ * the ticket's clock).
+ */
+int store_tickets_due(struct store *s, int64_t now, size_t limit,
+		      int (*fn)(void *ud, const struct ticket *t), void *ud);
+/* The earliest next_check; -ENOENT when no ticket has one. */
+int store_tickets_next_check(struct store *s, int64_t *ret_at);
 
 /* Filter for store_tickets_each(); NULL/"" fields match everything. */
 struct ticket_filter {

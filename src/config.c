@@ -31,6 +31,7 @@
 #include <curl/curl.h>
 #include <libconfig.h>
 
+#include "calendar.h"
 #include "config.h"
 #include "log.h"
 #include "sms.h"
@@ -65,17 +66,25 @@ struct builtin_category {
 	enum assign_rule assign;
 	enum worker_role role;
 	bool copy_grid;
+	struct tlimit done;
 };
 
 /* Used when the file has no `categories`. */
 static const struct builtin_category builtin_categories[] = {
 	{ "repair", "报修", { "报修", "维修", "修", "REPAIR", "FIX", "BX", "保修", "包修" },
-	  ASSIGN_ROLE, ROLE_VENDOR, true },
+	  ASSIGN_ROLE, ROLE_VENDOR, true, { TL_WORKDAYS, 2 } },
 	{ "errand", "跑腿", { "跑腿", "代办", "买菜", "ERRAND", "PT", "跑退" },
-	  ASSIGN_GRID, ROLE_GRID, false },
+	  ASSIGN_GRID, ROLE_GRID, false, { TL_EOD, 0 } },
 	{ "service", "办事", { "办事", "咨询", "SERVICE", "BS", "ZX" },
-	  ASSIGN_ROLE, ROLE_SPECIALIST, true },
+	  ASSIGN_ROLE, ROLE_SPECIALIST, true, { TL_WORKDAYS, 3 } },
 };
+
+#define DEFAULT_ACCEPT ((struct tlimit){ TL_MINUTES, 30 })
+#define DEFAULT_DONE ((struct tlimit){ TL_WORKDAYS, 3 })
+#define DEFAULT_URGENT ((struct tlimit){ TL_MINUTES, 120 })
+#define DEFAULT_DAY_END (18 * 60)
+#define DEFAULT_RATING_WINDOW (3 * 86400.0)
+static const char *const default_urgent_words[] = { "漏水", "漏电", "燃气", "着火", "火灾", "煤气" };
 
 /* Command keywords, indexed by enum intent. "？" folds to "?" when matched. */
 static const char *const default_commands[_INTENT_MAX][KW_MAX] = {
@@ -121,6 +130,11 @@ static const char *const tmpl_names[_TMPL_MAX + 1] = {  /* NULL-terminated */
 	[TMPL_HANDED_OVER] = "handed_over",
 	[TMPL_UNDELIVERED] = "undelivered",
 	[TMPL_MISSED_CALL] = "missed_call",
+	[TMPL_RATE_ASK] = "rate_ask",
+	[TMPL_RATE_ASK_ALONE] = "rate_ask_alone",
+	[TMPL_REMIND] = "remind",
+	[TMPL_OVERDUE] = "overdue",
+	[TMPL_REOPENED_LEADER] = "reopened_leader",
 };
 
 /*
@@ -148,8 +162,7 @@ static const char *const default_templates[_TMPL_MAX] = {
 		"请保持电话畅通。",
 	[TMPL_ACCEPT_OK] = "已接单{ticket}。办完回复“完成 {ticket} 处理情况”，"
 		"办不了回复“退回 {ticket} 原因”。",
-	[TMPL_DONE] = "【社区热线】工单{ticket}已办完。{note} 请回复“评价 {ticket} 1”满意，"
-		"2基本满意，3不满意。",
+	[TMPL_DONE] = "【社区热线】工单{ticket}已办完。{note}",
 	[TMPL_DONE_OK] = "工单{ticket}已记为完成，已请居民评价。辛苦了！",
 	[TMPL_RATED] = "【社区热线】感谢您的评价！工单{ticket}已办结。",
 	[TMPL_REOPENED] = "【社区热线】抱歉没让您满意，工单{ticket}已重新办理，{worker}会尽快再联系您。",
@@ -167,12 +180,19 @@ static const char *const default_templates[_TMPL_MAX] = {
 	[TMPL_UNDELIVERED] = "短信未送达{worker}（工单{ticket}）：{reason}。请电话联系。",
 	[TMPL_MISSED_CALL] = "【社区热线】未能接听您的来电，工作人员会尽快回电（编号{ticket}）。"
 		"也可发短信，如“报修 下水管堵了”。",
+	[TMPL_RATE_ASK] = " 回复1满意 2基本满意 3不满意",
+	[TMPL_RATE_ASK_ALONE] = "【社区热线】工单{ticket}办得怎么样？回复1满意 2基本满意 3不满意",
+	[TMPL_REMIND] = "催办：工单{ticket}（{category}）请于{due}前{what}。{text}",
+	[TMPL_OVERDUE] = "超时督办：工单{ticket}（{category}）{what}已超时（时限{due}），"
+		"经办{worker}。{grid}{address} {text}",
+	[TMPL_REOPENED_LEADER] = "重办：工单{ticket}（{category}）居民评价不满意，已退回{worker}重办。"
+		"{grid}{address}",
 };
 
 /* Variables every template may use. */
 static const char *const template_vars[] = {
 	"ticket", "category", "text", "address", "grid", "worker", "worker_phone",
-	"phone", "status", "note", "reason", "list", "keywords", NULL,
+	"phone", "status", "note", "reason", "list", "keywords", "due", "what", NULL,
 };
 
 /* Typical values, to warn about configured templates that do not fit. */
@@ -183,6 +203,7 @@ static const struct sms_var typical_vars[] = {
 	{ "worker_phone", "+8613900000001" }, { "phone", "+8613800000001" },
 	{ "status", "处理中" }, { "note", "已疏通下水管" }, { "reason", "只能处理自己的工单" },
 	{ "list", "1024 处理中；1031 已派单" }, { "keywords", "报修/跑腿/办事" },
+	{ "due", "11月27日10:30" }, { "what", "接单" },
 };
 
 static const char *const role_names[] = {
@@ -203,12 +224,15 @@ static const char *const assign_names[] = {
 /* Known keys, per level. */
 static const char *const top_keys[] = {
 	"database", "country_code", "poll_interval", "timezone", "provider", "grids",
-	"workers", "categories", "commands", "templates", "limits", "log", NULL,
+	"workers", "categories", "commands", "templates", "limits", "log", "workflow", NULL,
+};
+static const char *const workflow_keys[] = {
+	"calendar", "day_end", "urgent_words", "urgent", "rating_window", NULL,
 };
 static const char *const worker_keys[] = { "id", "name", "phone", "role", NULL };
 static const char *const grid_keys[] = { "id", "name", "worker", "leader", "addresses", NULL };
 static const char *const category_keys[] = {
-	"id", "name", "keywords", "assign", "worker", "role", "copy_grid", NULL,
+	"id", "name", "keywords", "assign", "worker", "role", "copy_grid", "accept", "done", NULL,
 };
 static const char *const limits_keys[] = {
 	"notice_segments", "reply_segments", "max_body", "batch", "send_attempts",
@@ -1536,6 +1560,21 @@ static void builtin_category(struct category *cat, const struct builtin_category
 	cat->assign = b->assign;
 	cat->role = b->role;
 	cat->copy_grid = b->copy_grid;
+	cat->accept = DEFAULT_ACCEPT;
+	cat->done = b->done;
+}
+
+/* A time limit: "30m", "2h", "3wd", "eod" or "none". */
+static void get_tlimit(struct loader *l, const config_setting_t *g, const char *ctx,
+		       const char *key, struct tlimit *dst)
+{
+	char *v = NULL;
+	const config_setting_t *s = get_string(l, g, ctx, key, false, &v);
+
+	if (s && tlimit_parse(v, dst) < 0)
+		err(l, s, "%s'%s' must be a time limit like \"30m\", \"2h\", \"3wd\" (working "
+		    "days), \"eod\" (end of the working day) or \"none\", not \"%s\"", ctx, key, v);
+	free(v);
 }
 
 static void load_assign(struct loader *l, const config_setting_t *g, const char *ctx,
@@ -1597,6 +1636,13 @@ static void load_category(struct loader *l, const config_setting_t *g, struct ca
 	*ret_kw = s;
 	load_assign(l, g, ctx, cat);
 	get_bool(l, g, ctx, "copy_grid", &cat->copy_grid);
+	cat->accept = DEFAULT_ACCEPT;
+	cat->done = DEFAULT_DONE;
+	for (size_t i = 0; cat->id && i < ELEMENTSOF(builtin_categories); i++)
+		if (strcmp(cat->id, builtin_categories[i].id) == 0)
+			cat->done = builtin_categories[i].done;   /* a built-in id keeps its limit */
+	get_tlimit(l, g, ctx, "accept", &cat->accept);
+	get_tlimit(l, g, ctx, "done", &cat->done);
 }
 
 static void load_categories(struct loader *l, const config_setting_t *root)
@@ -1845,6 +1891,50 @@ static void check_roles(struct loader *l, const config_setting_t *root)
 		     "without an owner");
 }
 
+static void load_workflow(struct loader *l, const config_setting_t *root)
+{
+	const config_setting_t *g = get_group(l, root, "workflow");
+	struct workflow *w = &l->c->wf;
+	const char *ctx = "workflow: ";
+	const config_setting_t *s;
+	char *v = NULL, why[512];
+	unsigned h, m;
+	char end;
+
+	if (g) {
+		check_keys(l, g, ctx, workflow_keys);
+		s = get_string(l, g, ctx, "calendar", false, &w->calendar_path);
+		if (s && w->calendar_path &&
+		    calendar_load(w->calendar_path, &w->calendar, why, sizeof(why)) < 0)
+			err(l, s, "%scalendar: %s", ctx, why);
+		s = get_string(l, g, ctx, "day_end", false, &v);
+		if (s && (sscanf(v, "%u:%u%c", &h, &m, &end) != 2 || h > 23 || m > 59))
+			err(l, s, "%s'day_end' must be a time of day like \"18:00\", not \"%s\"", ctx, v);
+		else if (s)
+			w->day_end = (int)(h * 60 + m);
+		free(v);
+		s = get_strlist(l, g, ctx, "urgent_words", false, &w->urgent_words,
+				&w->n_urgent_words);
+		if (s) {
+			for (size_t i = 0; i < w->n_urgent_words; i++)
+				if (!*w->urgent_words[i])
+					err(l, s, "%s'urgent_words' must not hold an empty word", ctx);
+		}
+		get_tlimit(l, g, ctx, "urgent", &w->urgent);
+		s = get_number(l, g, ctx, "rating_window", &w->rating_window);
+		if (s && !(w->rating_window >= 3600 && w->rating_window <= 30 * 86400.0))
+			err(l, s, "%s'rating_window' must be between 3600 and 2592000 seconds", ctx);
+	}
+	if (!w->calendar)
+		w->calendar = calendar_builtin();
+	if (!w->urgent_words) {
+		w->n_urgent_words = ELEMENTSOF(default_urgent_words);
+		w->urgent_words = xcalloc(w->n_urgent_words, sizeof(char *));
+		for (size_t i = 0; i < w->n_urgent_words; i++)
+			w->urgent_words[i] = xstrdup(default_urgent_words[i]);
+	}
+}
+
 static void load_tree(struct loader *l, const config_setting_t *root)
 {
 	check_keys(l, root, "", top_keys);
@@ -1855,6 +1945,7 @@ static void load_tree(struct loader *l, const config_setting_t *root)
 	load_workers(l, root);
 	load_grids(l, root);
 	load_categories(l, root);
+	load_workflow(l, root);
 	load_commands(l, root);
 	check_keywords(l);
 	load_templates(l, root);
@@ -1872,6 +1963,9 @@ static struct config *config_defaults(const char *path)
 	c->timezone = xstrdup("");
 	c->mask_phones = true;
 	c->log_level = LOG_INFO;
+	c->wf.day_end = DEFAULT_DAY_END;
+	c->wf.urgent = DEFAULT_URGENT;
+	c->wf.rating_window = DEFAULT_RATING_WINDOW;
 	c->provider.type = xstrdup("spool");
 	c->provider.inbox = xstrdup(DEFAULT_INBOX);
 	c->provider.outbox = xstrdup(DEFAULT_OUTBOX);
@@ -1971,6 +2065,9 @@ void config_free(struct config *c)
 		explicit_bzero(c->provider.secret, strlen(c->provider.secret));
 	free(c->provider.secret);
 	free(c->provider.cafile);
+	free(c->wf.calendar_path);
+	calendar_free(c->wf.calendar);
+	strv_free(c->wf.urgent_words, c->wf.n_urgent_words);
 	for (size_t i = 0; i < c->n_workers; i++) {
 		free(c->workers[i].id);
 		free(c->workers[i].name);

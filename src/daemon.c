@@ -73,6 +73,11 @@ static void daemon_arm_retry(struct daemon *d)
 	sd_event_now(d->event, CLOCK_MONOTONIC, &mono);
 	if (!d->once && outbox_next_wake(d->outbox, &at) == 0)
 		when = mono + (uint64_t)((double)at > now ? ((double)at - now) * 1e6 : 0);
+	if (!d->once && store_tickets_next_check(d->store, &at) == 0) {
+		uint64_t t = mono + (uint64_t)((double)at > now ? ((double)at - now) * 1e6 : 0);
+		if (t < when)
+			when = t;
+	}
 	if (paced && paced < when)
 		when = paced;
 	if (when == UINT64_MAX) {
@@ -91,10 +96,31 @@ static void daemon_maybe_exit(struct daemon *d)
 		sd_event_exit(d->event, 0);
 }
 
+/* The ticket clock: reminders, escalations, unanswered 回访; one transaction. */
+static void daemon_tick(struct daemon *d)
+{
+	int64_t at;
+	int r;
+
+	if (store_tickets_next_check(d->store, &at) < 0 || at > util_now())
+		return;   /* nothing due: no transaction */
+	r = store_begin(d->store);
+
+	if (r == 0)
+		r = intake_tick(d->intake, util_now());
+	if (r >= 0)
+		r = store_commit(d->store);
+	if (r < 0) {
+		log_error("ticket clock: %s; will retry", store_errmsg(d->store));
+		store_rollback(d->store);
+	}
+}
+
 static void daemon_flush(struct daemon *d)
 {
 	if (d->once)
 		d->inbound_done = true;
+	daemon_tick(d);
 	outbox_flush(d->outbox, util_now());
 	outbox_check(d->outbox, util_now());
 	daemon_arm_retry(d);

@@ -41,10 +41,10 @@ struct msg_ctx {
 
 /* Template variables; unset ones render as "". */
 enum var { V_TICKET, V_CATEGORY, V_TEXT, V_ADDRESS, V_GRID, V_WORKER, V_WORKER_PHONE, V_PHONE,
-	   V_STATUS, V_NOTE, V_REASON, V_LIST, V_KEYWORDS, _V_MAX };
+	   V_STATUS, V_NOTE, V_REASON, V_LIST, V_KEYWORDS, V_DUE, V_WHAT, _V_MAX };
 static const char *const var_names[_V_MAX] = {
 	"ticket", "category", "text", "address", "grid", "worker", "worker_phone", "phone",
-	"status", "note", "reason", "list", "keywords",
+	"status", "note", "reason", "list", "keywords", "due", "what",
 };
 
 struct vars {
@@ -126,17 +126,16 @@ static char *without_controls(const char *s)
 }
 
 /*
- * Render template id with v and queue it to `to`. Worker notices may take
- * limits.notice_segments (the resident's text is cut to fit); everything
- * else limits.reply_segments.
+ * Render template text tmpl with v and queue it to `to` as `kind`. Worker
+ * notices may take limits.notice_segments (the resident's text is cut to
+ * fit); everything else limits.reply_segments.
  */
-static int queue(struct msg_ctx *mc, enum tmpl_id id, const char *to, int64_t ticket,
-		 const struct vars *v)
+static int queue_text(struct msg_ctx *mc, const char *tmpl, const char *kind, bool notice,
+		      const char *to, int64_t ticket, const struct vars *v)
 {
 	const struct config *c = mc->in->cfg;
 	struct sms_var sv[_V_MAX];
 	struct sms_count cnt;
-	bool notice = id == TMPL_NOTIFY || id == TMPL_NOTIFY_COPY || id == TMPL_NOTIFY_OPERATORS;
 	/* a resident's control characters never reach anyone's phone */
 	char *text = without_controls(v->v[V_TEXT]), *body;
 	int r;
@@ -145,15 +144,36 @@ static int queue(struct msg_ctx *mc, enum tmpl_id id, const char *to, int64_t ti
 		sv[i] = (struct sms_var){ var_names[i], v->v[i] ? v->v[i] : "" };
 	if (text)
 		sv[V_TEXT].value = text;
-	r = sms_render(c->templates[id], sv, _V_MAX,
+	r = sms_render(tmpl, sv, _V_MAX,
 		       notice ? c->limits.notice_segments : c->limits.reply_segments, "text", &body);
 	free(text);
 	if (r < 0)
 		return r;
 	sms_count(body, &cnt);
-	r = store_outbox_add(mc->in->store, to, body, ticket, mc->inbound_id, tmpl_name(id),
+	r = store_outbox_add(mc->in->store, to, body, ticket, mc->inbound_id, kind,
 			     (int)cnt.segments, mc->now, NULL);
 	free(body);
+	return r;
+}
+
+/* Render template id with v and queue it to `to`. */
+static int queue(struct msg_ctx *mc, enum tmpl_id id, const char *to, int64_t ticket,
+		 const struct vars *v)
+{
+	bool notice = id == TMPL_NOTIFY || id == TMPL_NOTIFY_COPY ||
+		      id == TMPL_NOTIFY_OPERATORS || id == TMPL_REMIND || id == TMPL_OVERDUE;
+
+	return queue_text(mc, mc->in->cfg->templates[id], tmpl_name(id), notice, to, ticket, v);
+}
+
+/* Templates a and b as one text (kind a's name). */
+static int queue_joined(struct msg_ctx *mc, enum tmpl_id a, enum tmpl_id b, const char *to,
+			int64_t ticket, const struct vars *v)
+{
+	char *tmpl = xasprintf("%s%s", mc->in->cfg->templates[a], mc->in->cfg->templates[b]);
+	int r = queue_text(mc, tmpl, tmpl_name(a), false, to, ticket, v);
+
+	free(tmpl);
 	return r;
 }
 
@@ -176,6 +196,100 @@ static int deny(struct msg_ctx *mc, int64_t ticket, const char *reason)
 	return reply(mc, TMPL_DENIED, ticket, &v);
 }
 
+/* The limits of t's category; the pseudo-categories have their own. */
+static void category_limits(const struct config *c, const struct ticket *t,
+			    struct tlimit *accept, struct tlimit *done)
+{
+	const struct category *cat = config_category(c, t->category);
+
+	*accept = cat ? cat->accept : (struct tlimit){ TL_MINUTES, 30 };
+	*done = cat ? cat->done : strcmp(t->category, "callback") == 0
+					  ? (struct tlimit){ TL_EOD, 0 }
+					  : (struct tlimit){ TL_WORKDAYS, 3 };
+	if (t->clk.urgent && c->wf.urgent.kind == TL_MINUTES &&
+	    (done->kind != TL_MINUTES || done->n > c->wf.urgent.n))
+		*done = c->wf.urgent;
+	if (t->clk.urgent && accept->kind == TL_MINUTES && c->wf.urgent.kind == TL_MINUTES &&
+	    accept->n > c->wf.urgent.n)
+		*accept = c->wf.urgent;
+}
+
+static bool text_is_urgent(const struct config *c, const char *text)
+{
+	for (size_t i = 0; text && i < c->wf.n_urgent_words; i++)
+		if (strstr(text, c->wf.urgent_words[i]))
+			return true;
+	return false;
+}
+
+/* The deadline being chased now, and when its span started; false when none. */
+static bool active_deadline(const struct ticket *t, int64_t *ret_start, int64_t *ret_due)
+{
+	switch (t->status) {
+	case TS_NEW:
+	case TS_ASSIGNED:
+		*ret_start = t->clk.accept_due ? t->updated_at : 0;
+		*ret_due = t->clk.accept_due;
+		break;
+	case TS_ACCEPTED:
+		*ret_start = t->created_at;
+		*ret_due = t->clk.done_due;
+		break;
+	default:
+		return false;
+	}
+	return *ret_due != 0;
+}
+
+/* When the chase of t's active deadline next moves (stage + 1), or 0. */
+static int64_t chase_next(const struct ticket *t)
+{
+	int64_t s, d;
+
+	if (!active_deadline(t, &s, &d) || t->clk.stage >= DEADLINE_STAGES)
+		return 0;
+	return deadline_stage_at(t->clk.stage + 1, s, d);
+}
+
+/*
+ * Start or move t's clock after it went from `from` to its status at now:
+ * a new owner gets a fresh accept limit, acceptance starts the chase of
+ * the done limit, 重办 (a done ticket reopened) a fresh done limit; done
+ * waits for the rating, closed and cancelled stop it.
+ */
+static void clock_after(const struct config *c, struct ticket *t, enum ticket_status from,
+			int64_t now)
+{
+	const struct calendar *cal = c->wf.calendar;
+	struct ticket_clock *k = &t->clk;
+	struct tlimit accept, done;
+
+	category_limits(c, t, &accept, &done);
+	switch (t->status) {
+	case TS_NEW:
+	case TS_ASSIGNED:
+		if (from == TS_DONE)
+			k->done_due = tlimit_due(&done, cal, c->wf.day_end, now);
+		k->accept_due = tlimit_due(&accept, cal, c->wf.day_end, now);
+		k->stage = 0;
+		break;
+	case TS_ACCEPTED:
+		if (!k->accepted_at)
+			k->accepted_at = now;
+		k->stage = 0;
+		break;
+	case TS_DONE:
+		k->done_at = now;
+		k->stage = 0;
+		break;
+	default:
+		break;
+	}
+	k->next_check = chase_next(t);
+	if (t->status == TS_DONE && k->rate_asked_at)
+		k->next_check = k->rate_asked_at + (int64_t)c->wf.rating_window;
+}
+
 /* Move t to `to` (assignee NULL keeps it), record the event, log it. */
 static int transition(struct msg_ctx *mc, struct ticket *t, enum ticket_status to,
 		      const char *assignee, int rating, const char *event, const char *detail)
@@ -195,6 +309,11 @@ static int transition(struct msg_ctx *mc, struct ticket *t, enum ticket_status t
 	if (r < 0)
 		return r;
 	t->status = to;
+	t->updated_at = mc->now;
+	clock_after(mc->in->cfg, t, from, mc->now);
+	r = store_ticket_set_clock(mc->in->store, t->id, &t->clk);
+	if (r < 0)
+		return r;
 	if (rating >= 0)
 		t->rating = rating;
 	log_event(LOG_INFO, &f, "ticket %lld %s -> %s by %s (%s)", (long long)t->id,
@@ -230,6 +349,18 @@ static int notify_operators(struct msg_ctx *mc, const struct ticket *t)
 	return r;
 }
 
+/* The clock of a new ticket (t's category, text and created_at set). */
+static void clock_start(const struct config *c, struct ticket *t)
+{
+	struct tlimit accept, done;
+
+	t->clk.urgent = text_is_urgent(c, t->text);
+	category_limits(c, t, &accept, &done);
+	t->clk.accept_due = tlimit_due(&accept, c->wf.calendar, c->wf.day_end, t->created_at);
+	t->clk.done_due = tlimit_due(&done, c->wf.calendar, c->wf.day_end, t->created_at);
+	t->clk.next_check = chase_next(t);
+}
+
 /* A new ticket of category cat (NULL: unclassified) from the sender. */
 static int new_ticket(struct msg_ctx *mc, const struct category *cat, const char *text,
 		      const char *norm)
@@ -257,6 +388,7 @@ static int new_ticket(struct msg_ctx *mc, const struct category *cat, const char
 	str_copy(t.channel, sizeof(t.channel), "sms");
 	t.inbound_id = mc->inbound_id;
 	t.created_at = t.updated_at = mc->now;
+	clock_start(c, &t);
 
 	r = store_ticket_add(mc->in->store, &t, &t.id);
 	if (r < 0)
@@ -318,6 +450,7 @@ static int missed_call(struct msg_ctx *mc)
 	str_copy(t.channel, sizeof(t.channel), "phone");
 	t.inbound_id = mc->inbound_id;
 	t.created_at = t.updated_at = mc->now;
+	clock_start(c, &t);
 	r = store_ticket_add(mc->in->store, &t, &t.id);
 	if (r == 0)
 		r = store_event_add(mc->in->store, t.id, mc->now, mc->actor, "created", NULL, "new",
@@ -334,6 +467,45 @@ static int missed_call(struct msg_ctx *mc)
 	}
 	free(t.text);
 	return r;
+}
+
+/*
+ * Tell the resident t is done and — the first time only — ask them to
+ * rate it (回访): in the same text where both fit in one segment, else in
+ * a second one. Their bare 1/2/3 within workflow.rating_window rates it.
+ */
+static int tell_done(struct msg_ctx *mc, struct ticket *t, struct vars *v)
+{
+	const struct config *c = mc->in->cfg;
+	bool ask = !t->clk.rate_asked_at;
+	struct sms_count cnt;
+	char *done = NULL, *both;
+	struct sms_var sv[_V_MAX];
+	int r;
+
+	if (!ask)
+		return queue(mc, TMPL_DONE, t->phone, t->id, v);
+	for (int i = 0; i < _V_MAX; i++)
+		sv[i] = (struct sms_var){ var_names[i], v->v[i] ? v->v[i] : "" };
+	r = sms_render(c->templates[TMPL_DONE], sv, _V_MAX, SIZE_MAX, NULL, &done);
+	if (r < 0)
+		return r;
+	both = xasprintf("%s%s", done, c->templates[TMPL_RATE_ASK]);
+	sms_count(both, &cnt);
+	free(done);
+	free(both);
+	if (cnt.segments <= 1) {
+		r = queue_joined(mc, TMPL_DONE, TMPL_RATE_ASK, t->phone, t->id, v);
+	} else {
+		r = queue(mc, TMPL_DONE, t->phone, t->id, v);
+		if (r == 0)
+			r = queue(mc, TMPL_RATE_ASK_ALONE, t->phone, t->id, v);
+	}
+	if (r < 0)
+		return r;
+	t->clk.rate_asked_at = mc->now;
+	t->clk.next_check = mc->now + (int64_t)c->wf.rating_window;
+	return store_ticket_set_clock(mc->in->store, t->id, &t->clk);
 }
 
 /* Load ticket id; on -ENOENT the sender is told. Returns 1 when loaded. */
@@ -483,6 +655,50 @@ static int cmd_cancel(struct msg_ctx *mc, const struct parsed *p)
 	return r < 0 ? r : 0;
 }
 
+/*
+ * The leaders of t's grid: its `leader`, else every worker with role
+ * leader. Returns how many were told, or <0.
+ */
+static int tell_leaders(struct msg_ctx *mc, enum tmpl_id id, const struct ticket *t,
+			const struct vars *v)
+{
+	const struct config *c = mc->in->cfg;
+	const struct grid *g = t->grid[0] ? config_grid(c, t->grid) : NULL;
+	const struct worker *leader = g ? config_grid_leader(c, g) : NULL;
+	int r = 0, n = 0;
+
+	if (leader)
+		return queue(mc, id, leader->phone, t->id, v) < 0 ? -EIO : 1;
+	for (size_t i = 0; r == 0 && i < c->n_workers; i++)
+		if (c->workers[i].role == ROLE_LEADER && ++n)
+			r = queue(mc, id, c->workers[i].phone, t->id, v);
+	return r < 0 ? r : n;
+}
+
+struct asked {
+	int64_t now, window, id;
+};
+
+static int pick_asked(void *ud, const struct ticket *t)
+{
+	struct asked *a = ud;
+
+	if (t->clk.rate_asked_at && a->now - t->clk.rate_asked_at <= a->window) {
+		a->id = t->id;
+		return 1;   /* the newest one asked */
+	}
+	return 0;
+}
+
+/* The done ticket a bare 1/2/3 from the sender rates (回访), or 0. */
+static int64_t rating_target(struct msg_ctx *mc)
+{
+	struct ticket_filter f = { .status = "done", .phone = mc->sender, .limit = 50 };
+	struct asked a = { mc->now, (int64_t)mc->in->cfg->wf.rating_window, 0 };
+
+	return store_tickets_each(mc->in->store, &f, pick_asked, &a) < 0 ? 0 : a.id;
+}
+
 static int cmd_rate(struct msg_ctx *mc, const struct parsed *p)
 {
 	struct actor a = { .kind = ACTOR_RESIDENT, .phone = mc->sender };
@@ -513,6 +729,8 @@ static int cmd_rate(struct msg_ctx *mc, const struct parsed *p)
 		w = t.assignee[0] ? config_worker(mc->in->cfg, t.assignee) : NULL;
 		if (r == 0 && w && p->rating == 3)
 			r = notify_worker(mc, TMPL_REOPENED_WORKER, w, &t);
+		if (r == 0 && p->rating == 3)
+			r = tell_leaders(mc, TMPL_REOPENED_LEADER, &t, &v);
 	}
 	free(detail);
 	ticket_release(&t);
@@ -647,7 +865,7 @@ static int worker_command(struct msg_ctx *mc, const struct parsed *p)
 		if (r == 0)
 			r = reply(mc, TMPL_DONE_OK, t.id, &v);
 		if (r == 0)
-			r = queue(mc, TMPL_DONE, t.phone, t.id, &v);
+			r = tell_done(mc, &t, &v);
 		break;
 	case INTENT_DECLINE: {
 		const struct grid *g = t.grid[0] ? config_grid(c, t.grid) : NULL;
@@ -726,6 +944,20 @@ static int act(struct msg_ctx *mc, const char *text)
 		if (pw.intent != INTENT_NONE && pw.keyword_end - norm > 0 &&
 		    strspn(norm, "0123456789") < (size_t)(pw.keyword_end - norm)) {
 			r = deny(mc, pw.ticket, "仅登记的网格员可用此指令");
+			goto out;
+		}
+	}
+	if (p.intent == INTENT_NONE && !mc->worker && norm[0] >= '1' && norm[0] <= '3' &&
+	    norm[1] == '\0') {
+		struct parsed pr = p;
+
+		/* a bare 1/2/3 answers the 回访 question, if there is one open */
+		pr.ticket = rating_target(mc);
+		if (pr.ticket) {
+			pr.intent = INTENT_RATE;
+			pr.rating = norm[0] - '0';
+			pr.rest = "";
+			r = cmd_rate(mc, &pr);
 			goto out;
 		}
 	}
@@ -826,4 +1058,122 @@ int intake_message(struct intake *in, const char *provider, const struct provide
 out:
 	free(text);
 	return r;
+}
+
+/* ---- the ticket clock ---- */
+
+/* "11月27日10:30" (local time) into buf. */
+static const char *short_time(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&tt, &tm);
+	snprintf(buf, size, "%d月%d日%02d:%02d", tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+	return buf;
+}
+
+/* Every operator (leaders when there are none) gets template id about t. */
+static int tell_operators(struct msg_ctx *mc, enum tmpl_id id, const struct ticket *t,
+			  const struct vars *v)
+{
+	const struct config *c = mc->in->cfg;
+	enum worker_role role = config_worker_by_role(c, ROLE_OPERATOR) ? ROLE_OPERATOR : ROLE_LEADER;
+	int r = 0, n = 0;
+
+	for (size_t i = 0; r == 0 && i < c->n_workers; i++)
+		if (c->workers[i].role == role && ++n)
+			r = queue(mc, id, c->workers[i].phone, t->id, v);
+	return r < 0 ? r : n;
+}
+
+/* Stage st of the chase of t's active deadline, due at due. */
+static int chase_stage(struct msg_ctx *mc, const struct ticket *t, int st, int64_t due)
+{
+	const struct config *c = mc->in->cfg;
+	const struct worker *w = t->assignee[0] ? config_worker(c, t->assignee) : NULL;
+	const char *what = t->status == TS_ACCEPTED ? "办结" : "接单";
+	struct log_fields f = { t->id, st == 1 ? "remind" : "escalate",
+				t->grid[0] ? t->grid : NULL, w ? w->id : NULL };
+	char when[40], detail[160], at[32];
+	struct vars v = { 0 };
+	int n = 0, r;
+
+	vars_ticket(&v, c, t);
+	v.v[V_DUE] = short_time(due, when, sizeof(when));
+	v.v[V_WHAT] = what;
+	if (st == 1)
+		n = w ? (queue(mc, TMPL_REMIND, w->phone, t->id, &v) < 0 ? -EIO : 1) : 0;
+	else if (st == 2)
+		n = tell_leaders(mc, TMPL_OVERDUE, t, &v);
+	else
+		n = tell_operators(mc, TMPL_OVERDUE, t, &v);
+	if (n < 0)
+		return n;
+	snprintf(detail, sizeof(detail), "%s deadline %s: %s (%d told)", what,
+		 util_fmt_time(due, at, sizeof(at)),
+		 st == 1 ? "reminder to the assignee" : st == 2 ? "to the grid leader" : "to the operators",
+		 n);
+	r = store_event_add(mc->in->store, t->id, mc->now, "system", f.event,
+			    ticket_status_name(t->status), ticket_status_name(t->status), detail, 0);
+	if (r == 0)
+		log_event(st == 1 ? LOG_INFO : LOG_WARNING, &f, "ticket %lld: %s", (long long)t->id,
+			  detail);
+	return r;
+}
+
+/* A 回访 nobody answered: the ticket closes unrated. */
+static int close_unrated(struct msg_ctx *mc, struct ticket *t)
+{
+	enum ticket_status to;
+	char detail[80];
+
+	if (ticket_next(t->status, TA_CLOSE, &to) < 0)
+		return 0;
+	snprintf(detail, sizeof(detail), "no rating within %.0f days", mc->in->cfg->wf.rating_window / 86400);
+	return transition(mc, t, to, NULL, -1, "unrated", detail);
+}
+
+struct tick {
+	struct intake *in;
+	int64_t now;
+	int n;
+};
+
+static int tick_one(void *ud, const struct ticket *due_t)
+{
+	struct tick *tk = ud;
+	struct msg_ctx mc = { .in = tk->in, .now = tk->now };
+	struct ticket t = *due_t;    /* text borrowed: not released here */
+	int64_t s, d;
+	int target, r = 0;
+
+	str_copy(mc.actor, sizeof(mc.actor), "system");
+	tk->n++;
+	if (t.status == TS_DONE && t.clk.rate_asked_at &&
+	    tk->now >= t.clk.rate_asked_at + (int64_t)tk->in->cfg->wf.rating_window)
+		return close_unrated(&mc, &t);
+	if (active_deadline(&t, &s, &d)) {
+		target = deadline_stage_now(s, d, tk->now);
+		for (int st = t.clk.stage + 1; r == 0 && st <= target; st++)
+			r = chase_stage(&mc, &t, st, d);
+		if (target > t.clk.stage)
+			t.clk.stage = target;
+	}
+	if (r < 0)
+		return r;
+	t.clk.next_check = chase_next(&t);
+	if (t.status == TS_DONE && t.clk.rate_asked_at)
+		t.clk.next_check = t.clk.rate_asked_at + (int64_t)tk->in->cfg->wf.rating_window;
+	if (t.clk.next_check && t.clk.next_check <= tk->now)
+		t.clk.next_check = tk->now + 1;   /* never the same one again in this tick */
+	return store_ticket_set_clock(tk->in->store, t.id, &t.clk);
+}
+
+int intake_tick(struct intake *in, int64_t now)
+{
+	struct tick tk = { in, now, 0 };
+	int r = store_tickets_due(in->store, now, in->cfg->limits.batch, tick_one, &tk);
+
+	return r < 0 ? r : tk.n;
 }

@@ -45,6 +45,9 @@ enum query {
 	Q_TICKET_ADD,
 	Q_TICKET_GET,
 	Q_TICKET_UPDATE,
+	Q_TICKET_SET_CLOCK,
+	Q_TICKETS_DUE,
+	Q_TICKETS_NEXT_CHECK,
 	Q_TICKETS_BY_PHONE,
 	Q_TICKETS_BY_ASSIGNEE,
 	Q_TICKETS_BY_GRID,
@@ -174,6 +177,19 @@ static const char *const migrations[] = {
 	"	ticket     INTEGER NOT NULL REFERENCES tickets (id),\n"
 	"	updated_at INTEGER NOT NULL\n"
 	") WITHOUT ROWID;\n",
+	/*
+	 * 1 -> 2: the ticket clock (deadlines, reminder stage, 回访). Tickets
+	 * from before have no deadlines (NULL) and are never chased.
+	 */
+	"ALTER TABLE tickets ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE tickets ADD COLUMN accept_due INTEGER;\n"
+	"ALTER TABLE tickets ADD COLUMN done_due INTEGER;\n"
+	"ALTER TABLE tickets ADD COLUMN stage INTEGER NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE tickets ADD COLUMN next_check INTEGER;\n"
+	"ALTER TABLE tickets ADD COLUMN accepted_at INTEGER;\n"
+	"ALTER TABLE tickets ADD COLUMN done_at INTEGER;\n"
+	"ALTER TABLE tickets ADD COLUMN rate_asked_at INTEGER;\n"
+	"CREATE INDEX tickets_next_check ON tickets (next_check) WHERE next_check IS NOT NULL;\n",
 };
 
 static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
@@ -508,7 +524,8 @@ int store_residents_each(struct store *s, int (*fn)(void *ud, const struct resid
 
 #define TICKET_COLS                                                                  \
 	"id, category, status, grid, assignee, phone, text, address, channel,"       \
-	" inbound_id, created_at, updated_at, rating"
+	" inbound_id, created_at, updated_at, rating, urgent, accept_due, done_due,"  \
+	" stage, next_check, accepted_at, done_at, rate_asked_at"
 
 void ticket_release(struct ticket *t)
 {
@@ -539,14 +556,33 @@ static int ticket_from_row(sqlite3_stmt *st, struct ticket *t)
 	t->created_at = sqlite3_column_int64(st, 10);
 	t->updated_at = sqlite3_column_int64(st, 11);
 	t->rating = sqlite3_column_int(st, 12);
+	t->clk.urgent = sqlite3_column_int(st, 13) != 0;
+	t->clk.accept_due = sqlite3_column_int64(st, 14);
+	t->clk.done_due = sqlite3_column_int64(st, 15);
+	t->clk.stage = sqlite3_column_int(st, 16);
+	t->clk.next_check = sqlite3_column_int64(st, 17);
+	t->clk.accepted_at = sqlite3_column_int64(st, 18);
+	t->clk.done_at = sqlite3_column_int64(st, 19);
+	t->clk.rate_asked_at = sqlite3_column_int64(st, 20);
 	return 0;
+}
+
+/* Bind the clock's eight fields to ?first.. in TICKET_COLS order. */
+static int bind_clock(sqlite3_stmt *st, int first, const struct ticket_clock *c)
+{
+	return bind_int(st, first, c->urgent) || bind_int(st, first + 1, c->accept_due) ||
+	       bind_int(st, first + 2, c->done_due) || bind_int(st, first + 3, c->stage) ||
+	       bind_int(st, first + 4, c->next_check) || bind_int(st, first + 5, c->accepted_at) ||
+	       bind_int(st, first + 6, c->done_at) || bind_int(st, first + 7, c->rate_asked_at);
 }
 
 static const char sql_ticket_add[] =
 	"INSERT INTO tickets (category, status, grid, assignee, phone, text, address, channel,"
-	" inbound_id, rating, created_at, updated_at)"
+	" inbound_id, rating, created_at, updated_at, urgent, accept_due, done_due, stage,"
+	" next_check, accepted_at, done_at, rate_asked_at)"
 	" VALUES (?1, ?2, NULLIF(?3, ''), NULLIF(?4, ''), ?5, COALESCE(?6, ''), ?7,"
-	" COALESCE(NULLIF(?8, ''), 'sms'), NULLIF(?9, 0), ?10, ?11, ?12)";
+	" COALESCE(NULLIF(?8, ''), 'sms'), NULLIF(?9, 0), ?10, ?11, ?12, ?13, NULLIF(?14, 0),"
+	" NULLIF(?15, 0), ?16, NULLIF(?17, 0), NULLIF(?18, 0), NULLIF(?19, 0), NULLIF(?20, 0))";
 int store_ticket_add(struct store *s, const struct ticket *t, int64_t *ret_id)
 {
 	sqlite3_stmt *st = stmt(s, Q_TICKET_ADD);
@@ -561,7 +597,8 @@ int store_ticket_add(struct store *s, const struct ticket *t, int64_t *ret_id)
 	    bind_text(st, 5, t->phone) || bind_text(st, 6, t->text) ||
 	    bind_text(st, 7, t->address) || bind_text(st, 8, t->channel) ||
 	    bind_int(st, 9, t->inbound_id) || bind_int(st, 10, t->rating) ||
-	    bind_int(st, 11, t->created_at) || bind_int(st, 12, t->updated_at))
+	    bind_int(st, 11, t->created_at) || bind_int(st, 12, t->updated_at) ||
+	    bind_clock(st, 13, &t->clk))
 		return fail(st);
 	r = run(st);
 	if (r == 0 && ret_id)
@@ -570,6 +607,63 @@ int store_ticket_add(struct store *s, const struct ticket *t, int64_t *ret_id)
 }
 
 static const char sql_ticket_get[] = "SELECT " TICKET_COLS " FROM tickets WHERE id = ?1";
+
+static const char sql_ticket_set_clock[] =
+	"UPDATE tickets SET urgent = ?2, accept_due = NULLIF(?3, 0), done_due = NULLIF(?4, 0),"
+	" stage = ?5, next_check = NULLIF(?6, 0), accepted_at = NULLIF(?7, 0),"
+	" done_at = NULLIF(?8, 0), rate_asked_at = NULLIF(?9, 0) WHERE id = ?1";
+int store_ticket_set_clock(struct store *s, int64_t id, const struct ticket_clock *c)
+{
+	sqlite3_stmt *st = stmt(s, Q_TICKET_SET_CLOCK);
+
+	if (!st)
+		return -EROFS;
+	if (bind_int(st, 1, id) || bind_clock(st, 2, c))
+		return fail(st);
+	return run_one(s, st);
+}
+
+static const char sql_tickets_due[] =
+	"SELECT " TICKET_COLS " FROM tickets WHERE next_check <= ?1 ORDER BY next_check, id"
+	" LIMIT ?2";
+int store_tickets_due(struct store *s, int64_t now, size_t limit,
+		      int (*fn)(void *ud, const struct ticket *t), void *ud)
+{
+	sqlite3_stmt *st = stmt(s, Q_TICKETS_DUE);
+	struct ticket *v = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc, r = 0;
+
+	if (bind_int(st, 1, now) ||
+	    bind_int(st, 2, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit))
+		return fail(st);
+	/* collected first: fn changes next_check, which moves rows in the index */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		r = ticket_from_row(st, &v[n]);
+		if (r < 0)
+			break;
+		n++;
+	}
+	finish(st);
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = -EIO;
+	for (i = 0; r == 0 && i < n; i++)
+		r = fn(ud, &v[i]);
+	for (i = 0; i < n; i++)
+		ticket_release(&v[i]);
+	free(v);
+	return r;
+}
+
+static const char sql_tickets_next_check[] = "SELECT min(next_check) FROM tickets";
+int store_tickets_next_check(struct store *s, int64_t *ret_at)
+{
+	return run_int(stmt(s, Q_TICKETS_NEXT_CHECK), ret_at);
+}
 int store_ticket_get(struct store *s, int64_t id, struct ticket *ret)
 {
 	sqlite3_stmt *st = stmt(s, Q_TICKET_GET);
@@ -1183,6 +1277,9 @@ static const struct {
 	[Q_TICKET_ADD] = { sql_ticket_add, true },
 	[Q_TICKET_GET] = { sql_ticket_get, false },
 	[Q_TICKET_UPDATE] = { sql_ticket_update, true },
+	[Q_TICKET_SET_CLOCK] = { sql_ticket_set_clock, true },
+	[Q_TICKETS_DUE] = { sql_tickets_due, false },
+	[Q_TICKETS_NEXT_CHECK] = { sql_tickets_next_check, false },
 	[Q_TICKETS_BY_PHONE] = { sql_tickets_by_phone, false },
 	[Q_TICKETS_BY_ASSIGNEE] = { sql_tickets_by_assignee, false },
 	[Q_TICKETS_BY_GRID] = { sql_tickets_by_grid, false },

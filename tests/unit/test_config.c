@@ -196,7 +196,8 @@ static void check_default_rest(const struct config *c)
 		assert_true(c->templates[t] && *c->templates[t]);
 	assert_non_null(strstr(c->templates[TMPL_ACK], "【社区热线】"));
 	assert_non_null(strstr(c->templates[TMPL_NOTIFY], "接单 {ticket}"));
-	assert_non_null(strstr(c->templates[TMPL_DONE], "评价 {ticket} 1"));
+	assert_non_null(strstr(c->templates[TMPL_RATE_ASK], "回复1满意 2基本满意 3不满意"));
+	assert_non_null(strstr(c->templates[TMPL_RATE_ASK_ALONE], "回复1满意 2基本满意 3不满意"));
 }
 
 static void test_stable_keys_defaults(void **state)
@@ -729,6 +730,7 @@ static const struct sms_var typical[] = {
 	{ "status", "处理中" }, { "note", "已疏通下水管" },         /* 6 */
 	{ "reason", "只能处理自己的工单" },                          /* ~10 */
 	{ "list", "1024 处理中；1031 已派单" }, { "keywords", "报修/跑腿/办事" },
+	{ "due", "11月27日10:30" }, { "what", "接单" },
 };
 
 static void test_default_templates_fit(void **state)
@@ -739,7 +741,8 @@ static void test_default_templates_fit(void **state)
 	load_text("", &l);
 	assert_int_equal(l.r, 0);
 	for (int t = 0; t < _TMPL_MAX; t++) {
-		bool notice = t == TMPL_NOTIFY || t == TMPL_NOTIFY_COPY || t == TMPL_NOTIFY_OPERATORS;
+		bool notice = t == TMPL_NOTIFY || t == TMPL_NOTIFY_COPY ||
+			      t == TMPL_NOTIFY_OPERATORS || t == TMPL_REMIND || t == TMPL_OVERDUE;
 		size_t max = notice ? l.c->limits.notice_segments : l.c->limits.reply_segments;
 		struct sms_count n;
 		char *out = NULL;
@@ -759,6 +762,17 @@ static void test_default_templates_fit(void **state)
 	}
 	assert_int_equal(l.c->limits.notice_segments, 2);
 	assert_int_equal(l.c->limits.reply_segments, 1);
+	{       /* 回访: with a typical note the question fits in the done text */
+		char *joined = xasprintf("%s%s", l.c->templates[TMPL_DONE],
+					 l.c->templates[TMPL_RATE_ASK]), *out = NULL;
+		struct sms_count n;
+
+		assert_int_equal(sms_render(joined, typical, ELEMENTSOF(typical), 99, NULL, &out), 0);
+		sms_count(out, &n);
+		assert_int_equal(n.segments, 1);
+		free(out);
+		free(joined);
+	}
 	loaded_release(&l);
 }
 

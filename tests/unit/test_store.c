@@ -118,7 +118,7 @@ static void assert_schema_v1(const char *path)
 {
 	char sql[128];
 
-	assert_int_equal(raw_int(path, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql),
 			 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'",
@@ -210,7 +210,7 @@ static void test_reopen_idempotent(void **state)
 	f->s = NULL;
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(store_open(f->path, false, &f->s, NULL), 0);
-		assert_int_equal(store_schema_version(f->s), 1);
+		assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
 		store_close(f->s);
 		f->s = NULL;
 	}
@@ -232,7 +232,7 @@ static void test_newer_schema_refused(void **state)
 	assert_null(s);
 	assert_non_null(err);
 	assert_non_null(strstr(err, "version 99 is newer"));
-	assert_non_null(strstr(err, "knows 1"));
+	assert_non_null(strstr(err, "knows 2"));
 	free(err);
 	err = NULL;
 	assert_int_equal(store_open(f->path, true, &s, &err), -EPROTO);
@@ -271,7 +271,7 @@ static void test_readonly_reads(void **state)
 	f->s = NULL;
 
 	assert_int_equal(store_open(f->path, true, &f->s, NULL), 0);
-	assert_int_equal(store_schema_version(f->s), 1);
+	assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
 	assert_int_equal(store_ticket_get(f->s, 1001, &t), 0);
 	assert_string_equal(t.grid, "g1");
 	ticket_release(&t);
@@ -313,7 +313,7 @@ static void test_migrate_from_v0(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master"), 0);
 
 	assert_int_equal(store_open(f->path, false, &f->s, NULL), 0);
-	assert_int_equal(store_schema_version(f->s), 1);
+	assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
 	assert_schema_v1(f->path);
 	assert_int_equal(add_ticket(f->s, "repair", TS_NEW, "", "", "+8613800000001", 1), 1001);
 }
@@ -655,6 +655,85 @@ static void test_events(void **state)
 
 /* ---- outbox ---- */
 
+/* A v1 database keeps its tickets; they get an empty clock (no deadlines). */
+static void test_migrate_v1_to_v2(void **state)
+{
+	struct fx *f = *state;
+	struct ticket t;
+
+	assert_int_equal(store_open(f->path, false, &f->s, NULL), 0);
+	assert_int_equal(add_ticket(f->s, "repair", TS_NEW, "", "", "+8613800000001", 5), 1001);
+	store_close(f->s);
+	f->s = NULL;
+	/* back to what version 1 looked like */
+	assert_int_equal(raw_exec(f->path,
+				  "DROP INDEX tickets_next_check;"
+				  "ALTER TABLE tickets DROP COLUMN urgent;"
+				  "ALTER TABLE tickets DROP COLUMN accept_due;"
+				  "ALTER TABLE tickets DROP COLUMN done_due;"
+				  "ALTER TABLE tickets DROP COLUMN stage;"
+				  "ALTER TABLE tickets DROP COLUMN next_check;"
+				  "ALTER TABLE tickets DROP COLUMN accepted_at;"
+				  "ALTER TABLE tickets DROP COLUMN done_at;"
+				  "ALTER TABLE tickets DROP COLUMN rate_asked_at;"
+				  "PRAGMA user_version = 1;", NULL, 0), 0);
+	assert_int_equal(store_open(f->path, false, &f->s, NULL), 0);
+	assert_int_equal(store_schema_version(f->s), 2);
+	assert_int_equal(store_ticket_get(f->s, 1001, &t), 0);
+	assert_string_equal(t.text, "下水管堵了");
+	assert_false(t.clk.urgent);
+	assert_int_equal(t.clk.accept_due + t.clk.done_due + t.clk.next_check + t.clk.stage, 0);
+	ticket_release(&t);
+}
+
+static int collect_due(void *ud, const struct ticket *t)
+{
+	struct ids *c = ud;
+	struct ticket_clock k = t->clk;
+
+	assert_true(c->n < 32);
+	c->v[c->n++] = t->id;
+	k.next_check = 0;        /* handled: not due any more */
+	return store_ticket_set_clock(c->s, t->id, &k);
+}
+
+/* The clock is saved and read back; due tickets come earliest first. */
+static void test_ticket_clock(void **state)
+{
+	struct fx *f = *state;
+	struct ticket_clock k = { .urgent = true, .accept_due = 1800, .done_due = 7200, .stage = 1,
+				  .next_check = 1350, .accepted_at = 0, .done_at = 0,
+				  .rate_asked_at = 0 };
+	struct ids c = { .s = f->s };
+	struct ticket t;
+	int64_t a = add_ticket(f->s, "repair", TS_NEW, "", "", "+8613800000001", 0);
+	int64_t b = add_ticket(f->s, "errand", TS_NEW, "", "", "+8613800000002", 0);
+	int64_t at;
+
+	assert_int_equal(store_tickets_next_check(f->s, &at), -ENOENT);
+	assert_int_equal(store_ticket_set_clock(f->s, a, &k), 0);
+	k.urgent = false;
+	k.next_check = 900;
+	k.accepted_at = 600;
+	assert_int_equal(store_ticket_set_clock(f->s, b, &k), 0);
+	assert_int_equal(store_ticket_set_clock(f->s, 9999, &k), -ENOENT);
+	assert_int_equal(store_ticket_get(f->s, a, &t), 0);
+	assert_true(t.clk.urgent);
+	assert_int_equal(t.clk.accept_due, 1800);
+	assert_int_equal(t.clk.done_due, 7200);
+	assert_int_equal(t.clk.stage, 1);
+	assert_int_equal(t.clk.next_check, 1350);
+	assert_int_equal(t.clk.accepted_at, 0);
+	ticket_release(&t);
+	assert_int_equal(store_tickets_next_check(f->s, &at), 0);
+	assert_int_equal(at, 900);
+	assert_int_equal(store_tickets_due(f->s, 899, 0, collect_due, &c), 0);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(store_tickets_due(f->s, 2000, 0, collect_due, &c), 0);
+	assert_ids(&c, (int64_t[]){ b, a }, 2);
+	assert_int_equal(store_tickets_next_check(f->s, &at), -ENOENT);
+}
+
 static void test_outbox(void **state)
 {
 	struct fx *f = *state;
@@ -950,6 +1029,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_readonly_reads, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_readonly_old_schema_refused, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_v0, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1_to_v2, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ticket_clock, fx_setup_open, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_database, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_dedupe, fx_setup_open, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_state, fx_setup_open, fx_teardown),

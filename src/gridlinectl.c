@@ -488,6 +488,14 @@ static json_t *ticket_json(const struct ticket *t)
 	json_object_set_new(o, "channel", jstr(t->channel));
 	json_object_set_new(o, "address", jstr_opt(t->address));
 	json_object_set_new(o, "rating", t->rating ? json_integer(t->rating) : json_null());
+	json_object_set_new(o, "urgent", json_boolean(t->clk.urgent));
+	json_object_set_new(o, "accept_due", jtime(t->clk.accept_due));
+	json_object_set_new(o, "done_due", jtime(t->clk.done_due));
+	json_object_set_new(o, "accepted_at", jtime(t->clk.accepted_at));
+	json_object_set_new(o, "done_at", jtime(t->clk.done_at));
+	json_object_set_new(o, "chase_stage", json_integer(t->clk.stage));
+	json_object_set_new(o, "next_check", jtime(t->clk.next_check));
+	json_object_set_new(o, "rate_asked_at", jtime(t->clk.rate_asked_at));
 	return o;
 }
 

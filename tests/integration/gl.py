@@ -288,8 +288,16 @@ class Site:
 
     # ---- running ----
 
-    def once(self, check=True, timeout=30, env=None):
-        p = subprocess.run([GRIDLINED, "-c", self.conf, "--once"], env=clean_env(env),
+    def once(self, check=True, timeout=30, env=None, at=None):
+        """gridlined --once; with at ("2026-11-26 09:00:00", local time in
+        TZ, default Asia/Shanghai) under libfaketime with the wall clock
+        starting there (the monotonic clock is left alone)."""
+        cmd = [GRIDLINED, "-c", self.conf, "--once"]
+        if at:
+            cmd = ["faketime", at] + cmd
+            env = dict({"TZ": "Asia/Shanghai", "FAKETIME_DONT_FAKE_MONOTONIC": "1"},
+                       **(env or {}))
+        p = subprocess.run(cmd, env=clean_env(env),
                            capture_output=True, timeout=timeout, cwd=self.dir)
         self.logs.append(p.stderr)
         if check and p.returncode != 0:

@@ -38,15 +38,17 @@ as they are. down() closes the listening socket and every open connection
 
 Python 3 standard library only.
 """
+import base64
 import datetime
 import json
 import re
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
-import base64
+
+import gl
 
 ENDPOINTS = ("inbox", "send", "state")
 STATES = ("Pending", "Processed", "Sent", "Delivered", "Failed")
@@ -131,7 +133,7 @@ class FakeAndroid:
     def up(self):
         """Listen (again, on the same port after down())."""
         handler = type("Handler", (_Handler,), {"fake": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.httpd = gl.LoopbackHTTPServer(("127.0.0.1", self.port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()

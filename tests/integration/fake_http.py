@@ -42,8 +42,10 @@ import socket
 import ssl
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+import gl
 
 ENDPOINTS = ("inbox", "send", "status")
 
@@ -107,7 +109,7 @@ class FakeHTTP:
     def up(self):
         """Listen (again, on the same port after down())."""
         handler = type("Handler", (_Handler,), {"fake": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.httpd = gl.LoopbackHTTPServer(("127.0.0.1", self.port), handler)
         self.httpd.daemon_threads = True
         if self.tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

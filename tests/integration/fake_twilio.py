@@ -39,9 +39,10 @@ import socket
 import threading
 import time
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+import gl
 from fake_http import jenc
 
 ENDPOINTS = ("list", "calls", "send", "fetch")
@@ -96,7 +97,7 @@ class FakeTwilio:
 
     def up(self):
         handler = type("Handler", (_Handler,), {"fake": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.httpd = gl.LoopbackHTTPServer(("127.0.0.1", self.port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()

@@ -11,6 +11,7 @@ Python 3 standard library only. Binaries come from $BUILD (default
 "build") under the repository root.
 """
 import json
+from http.server import ThreadingHTTPServer
 import os
 import shutil
 import signal
@@ -49,6 +50,15 @@ _SCRUB = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM",
           # the tests talk to 127.0.0.1 only: never through the host's proxy
           "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
           "no_proxy", "NO_PROXY")
+
+
+class LoopbackHTTPServer(ThreadingHTTPServer):
+    """The fakes' server: 127.0.0.1 only (callers bind it so), a thread per
+    connection, and a listen backlog deep enough that a burst of the
+    daemon's connections on a loaded machine is never dropped (the
+    standard 5 made connects time out under load)."""
+    request_queue_size = 128
+    daemon_threads = True
 
 
 def need_binaries():

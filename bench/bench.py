@@ -35,6 +35,9 @@ country_code = "86";
 poll_interval = {poll};
 provider = {{ type = "spool"; inbox = "{d}/in"; outbox = "{d}/out"; }};
 log = {{ level = "warning"; }};
+# the backlog is 10,000 separate tickets: no merging, no quiet hours
+limits = {{ quiet_hours = ""; }};
+workflow = {{ merge_window = 0; }};
 grids = (
   {{ id = "g1"; name = "第一网格"; worker = "w01"; addresses = [ "解放南路281号院" ]; }},
   {{ id = "g2"; name = "第二网格"; worker = "w02"; addresses = [ "寇庄西路6号院" ]; }}

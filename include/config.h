@@ -95,6 +95,8 @@ enum tmpl_id {
 	TMPL_REMIND,         /* to assignee: 催办 before a deadline ({due}, {what}) */
 	TMPL_OVERDUE,        /* to leader, then operators: a deadline passed */
 	TMPL_REOPENED_LEADER, /* to grid leader: a resident rated 3, 重办 */
+	TMPL_MERGED,         /* to a resident whose report joined an open ticket */
+	TMPL_FLOOD,          /* to operators: more texts in an hour than limits.alert_per_hour */
 	_TMPL_MAX,
 };
 const char *tmpl_name(enum tmpl_id t);
@@ -135,6 +137,7 @@ struct workflow {
 	size_t n_urgent_words;
 	struct tlimit urgent;      /* done limit of an urgent ticket; default 2h */
 	double rating_window;      /* seconds a bare 1/2/3 rates a done ticket; then it closes unrated; 3 days */
+	double merge_window;       /* seconds a report of the same category and address joins an open ticket; 3600; 0 = never */
 };
 
 struct limits {
@@ -145,6 +148,10 @@ struct limits {
 	unsigned send_attempts;    /* outbox attempts before failed; default 8 */
 	double retry_min;          /* first retry delay, seconds; default 5 */
 	double retry_max;          /* retry delay cap, seconds; default 900 */
+	int quiet_start, quiet_end; /* quiet hours, minutes after midnight; 21:30-07:30; equal: none */
+	unsigned per_hour;         /* texts to one resident or unknown number per hour; 5 */
+	unsigned per_day;          /* ... per day; 20 */
+	unsigned alert_per_hour;   /* all texts in an hour before an alert; 1000; 0 = never */
 };
 
 struct config {

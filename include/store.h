@@ -147,6 +147,19 @@ int store_tickets_due(struct store *s, int64_t now, size_t limit,
 /* The earliest next_check; -ENOENT when no ticket has one. */
 int store_tickets_next_check(struct store *s, int64_t *ret_at);
 
+/*
+ * The newest open ticket (new, assigned, accepted) of category at address
+ * created at or after since; -ENOENT when none.
+ */
+int store_ticket_find_dup(struct store *s, const char *category, const char *address,
+			  int64_t since, int64_t *ret_id);
+/* phone also reported ticket (merged); a second report by the same phone is a no-op. */
+int store_reporter_add(struct store *s, int64_t ticket, const char *phone, int64_t inbound_id,
+		       int64_t at);
+/* The other reporters of ticket, first first; a non-zero return from fn stops. */
+int store_reporters_each(struct store *s, int64_t ticket,
+			 int (*fn)(void *ud, const char *phone), void *ud);
+
 /* Filter for store_tickets_each(); NULL/"" fields match everything. */
 struct ticket_filter {
 	const char *status;   /* a status name, or "open" (new/assigned/accepted/done) */
@@ -232,6 +245,21 @@ int store_outbox_mark_failed(struct store *s, int64_t id, const char *error, int
 int store_outbox_each(struct store *s, bool all,
 		      int (*fn)(void *ud, const struct outbox_msg *m), void *ud);
 int store_outbox_count_queued(struct store *s, int64_t *ret);
+/*
+ * Texts to recipient queued at or after since: those that count against
+ * the caps (*ret_sent, any status) and those the caps stopped (*ret_capped).
+ */
+int store_outbox_count_to(struct store *s, const char *recipient, int64_t since,
+			  int64_t *ret_sent, int64_t *ret_capped);
+/*
+ * A queued text is not sent: failed with why, which must start "not sent:
+ * over limits.per_" for a cap (so it is counted as capped, not as sent).
+ */
+int store_outbox_suppress(struct store *s, int64_t id, const char *why, int64_t now);
+/* Texts queued at or after since, to anyone; only of that kind unless kind is NULL. */
+int store_outbox_count_since(struct store *s, int64_t since, const char *kind, int64_t *ret);
+/* A queued text is not sent before until (quiet hours). */
+int store_outbox_hold(struct store *s, int64_t id, int64_t until);
 
 /*
  * Delivery status. For a sent row next_attempt is the time of its next

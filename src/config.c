@@ -135,6 +135,8 @@ static const char *const tmpl_names[_TMPL_MAX + 1] = {  /* NULL-terminated */
 	[TMPL_REMIND] = "remind",
 	[TMPL_OVERDUE] = "overdue",
 	[TMPL_REOPENED_LEADER] = "reopened_leader",
+	[TMPL_MERGED] = "merged",
+	[TMPL_FLOOD] = "flood",
 };
 
 /*
@@ -187,12 +189,15 @@ static const char *const default_templates[_TMPL_MAX] = {
 		"经办{worker}。{grid}{address} {text}",
 	[TMPL_REOPENED_LEADER] = "重办：工单{ticket}（{category}）居民评价不满意，已退回{worker}重办。"
 		"{grid}{address}",
+	[TMPL_MERGED] = "【社区热线】{address}的这个问题已有人反映，已并入工单{ticket}一起办理，"
+		"办完会通知您。",
+	[TMPL_FLOOD] = "【热线告警】过去一小时已发出{count}条短信，超过{reason}条的告警线，请检查。",
 };
 
 /* Variables every template may use. */
 static const char *const template_vars[] = {
 	"ticket", "category", "text", "address", "grid", "worker", "worker_phone",
-	"phone", "status", "note", "reason", "list", "keywords", "due", "what", NULL,
+	"phone", "status", "note", "reason", "list", "keywords", "due", "what", "count", NULL,
 };
 
 /* Typical values, to warn about configured templates that do not fit. */
@@ -203,7 +208,7 @@ static const struct sms_var typical_vars[] = {
 	{ "worker_phone", "+8613900000001" }, { "phone", "+8613800000001" },
 	{ "status", "处理中" }, { "note", "已疏通下水管" }, { "reason", "只能处理自己的工单" },
 	{ "list", "1024 处理中；1031 已派单" }, { "keywords", "报修/跑腿/办事" },
-	{ "due", "11月27日10:30" }, { "what", "接单" },
+	{ "due", "11月27日10:30" }, { "what", "接单" }, { "count", "1000" },
 };
 
 static const char *const role_names[] = {
@@ -227,7 +232,7 @@ static const char *const top_keys[] = {
 	"workers", "categories", "commands", "templates", "limits", "log", "workflow", NULL,
 };
 static const char *const workflow_keys[] = {
-	"calendar", "day_end", "urgent_words", "urgent", "rating_window", NULL,
+	"calendar", "day_end", "urgent_words", "urgent", "rating_window", "merge_window", NULL,
 };
 static const char *const worker_keys[] = { "id", "name", "phone", "role", NULL };
 static const char *const grid_keys[] = { "id", "name", "worker", "leader", "addresses", NULL };
@@ -236,7 +241,7 @@ static const char *const category_keys[] = {
 };
 static const char *const limits_keys[] = {
 	"notice_segments", "reply_segments", "max_body", "batch", "send_attempts",
-	"retry_min", "retry_max", NULL,
+	"retry_min", "retry_max", "quiet_hours", "per_hour", "per_day", "alert_per_hour", NULL,
 };
 static const char *const log_keys[] = { "level", "mask_phones", NULL };
 static const char *const spool_keys[] = { "type", "inbox", "outbox", "rate", NULL };
@@ -888,6 +893,27 @@ static void load_log(struct loader *l, const config_setting_t *root)
 	get_bool(l, g, "log: ", "mask_phones", &l->c->mask_phones);
 }
 
+/* "21:30-07:30" (across midnight allowed; "" or equal ends: none). */
+static void load_quiet_hours(struct loader *l, const config_setting_t *g, const char *ctx,
+			     struct limits *m)
+{
+	char *v = NULL, end;
+	unsigned h1, m1, h2, m2;
+	const config_setting_t *s = get_string(l, g, ctx, "quiet_hours", false, &v);
+
+	if (s && !*v) {
+		m->quiet_start = m->quiet_end = 0;
+	} else if (s && (sscanf(v, "%u:%u-%u:%u%c", &h1, &m1, &h2, &m2, &end) != 4 || h1 > 23 ||
+			 h2 > 23 || m1 > 59 || m2 > 59)) {
+		err(l, s, "%s'quiet_hours' must be like \"21:30-07:30\" (or \"\" for none), not \"%s\"",
+		    ctx, v);
+	} else if (s) {
+		m->quiet_start = (int)(h1 * 60 + m1);
+		m->quiet_end = (int)(h2 * 60 + m2);
+	}
+	free(v);
+}
+
 static void load_limits(struct loader *l, const config_setting_t *root)
 {
 	const config_setting_t *g = get_group(l, root, "limits");
@@ -903,6 +929,10 @@ static void load_limits(struct loader *l, const config_setting_t *root)
 	get_uint(l, g, ctx, "max_body", 256, 65536, &m->max_body);
 	get_uint(l, g, ctx, "batch", 1, 10000, &m->batch);
 	get_uint(l, g, ctx, "send_attempts", 1, 100, &m->send_attempts);
+	get_uint(l, g, ctx, "per_hour", 1, 1000, &m->per_hour);
+	get_uint(l, g, ctx, "per_day", 1, 10000, &m->per_day);
+	get_uint(l, g, ctx, "alert_per_hour", 0, 10000000, &m->alert_per_hour);
+	load_quiet_hours(l, g, ctx, m);
 	smin = get_number(l, g, ctx, "retry_min", &m->retry_min);
 	smax = get_number(l, g, ctx, "retry_max", &m->retry_max);
 	if (!(m->retry_min > 0))
@@ -1921,6 +1951,9 @@ static void load_workflow(struct loader *l, const config_setting_t *root)
 					err(l, s, "%s'urgent_words' must not hold an empty word", ctx);
 		}
 		get_tlimit(l, g, ctx, "urgent", &w->urgent);
+		s = get_number(l, g, ctx, "merge_window", &w->merge_window);
+		if (s && !(w->merge_window >= 0 && w->merge_window <= 7 * 86400.0))
+			err(l, s, "%s'merge_window' must be between 0 and 604800 seconds", ctx);
 		s = get_number(l, g, ctx, "rating_window", &w->rating_window);
 		if (s && !(w->rating_window >= 3600 && w->rating_window <= 30 * 86400.0))
 			err(l, s, "%s'rating_window' must be between 3600 and 2592000 seconds", ctx);
@@ -1966,6 +1999,12 @@ static struct config *config_defaults(const char *path)
 	c->wf.day_end = DEFAULT_DAY_END;
 	c->wf.urgent = DEFAULT_URGENT;
 	c->wf.rating_window = DEFAULT_RATING_WINDOW;
+	c->wf.merge_window = 3600;
+	c->limits.quiet_start = 21 * 60 + 30;
+	c->limits.quiet_end = 7 * 60 + 30;
+	c->limits.per_hour = 5;
+	c->limits.per_day = 20;
+	c->limits.alert_per_hour = 1000;
 	c->provider.type = xstrdup("spool");
 	c->provider.inbox = xstrdup(DEFAULT_INBOX);
 	c->provider.outbox = xstrdup(DEFAULT_OUTBOX);

@@ -26,6 +26,10 @@ struct intake {
 	struct store *store;
 	struct keyword_set *resident_kw;
 	struct keyword_set *worker_kw;
+	/* texts queued per minute over the last hour, for limits.alert_per_hour */
+	uint32_t minute[60];
+	int64_t minute_at;           /* the minute minute[] ends with (epoch minutes); 0: unread */
+	bool flooding;               /* over alert_per_hour (alerted once) */
 };
 
 /* Everything about the message being handled. */
@@ -37,14 +41,15 @@ struct msg_ctx {
 	const struct worker *worker;     /* the sender as a worker, or NULL */
 	char actor[STORE_ID_MAX + 16];   /* for the history */
 	bool replied;
+	bool urgent;                     /* the ticket in hand is urgent: its notices are never held */
 };
 
 /* Template variables; unset ones render as "". */
 enum var { V_TICKET, V_CATEGORY, V_TEXT, V_ADDRESS, V_GRID, V_WORKER, V_WORKER_PHONE, V_PHONE,
-	   V_STATUS, V_NOTE, V_REASON, V_LIST, V_KEYWORDS, V_DUE, V_WHAT, _V_MAX };
+	   V_STATUS, V_NOTE, V_REASON, V_LIST, V_KEYWORDS, V_DUE, V_WHAT, V_COUNT, _V_MAX };
 static const char *const var_names[_V_MAX] = {
 	"ticket", "category", "text", "address", "grid", "worker", "worker_phone", "phone",
-	"status", "note", "reason", "list", "keywords", "due", "what",
+	"status", "note", "reason", "list", "keywords", "due", "what", "count",
 };
 
 struct vars {
@@ -126,12 +131,12 @@ static char *without_controls(const char *s)
 }
 
 /*
- * Render template text tmpl with v and queue it to `to` as `kind`. Worker
+ * Render template text tmpl with v and add it to the outbox. Worker
  * notices may take limits.notice_segments (the resident's text is cut to
  * fit); everything else limits.reply_segments.
  */
-static int queue_text(struct msg_ctx *mc, const char *tmpl, const char *kind, bool notice,
-		      const char *to, int64_t ticket, const struct vars *v)
+static int add_text(struct msg_ctx *mc, const char *tmpl, const char *kind, bool notice,
+		    const char *to, int64_t ticket, const struct vars *v, int64_t *ret_id)
 {
 	const struct config *c = mc->in->cfg;
 	struct sms_var sv[_V_MAX];
@@ -151,8 +156,171 @@ static int queue_text(struct msg_ctx *mc, const char *tmpl, const char *kind, bo
 		return r;
 	sms_count(body, &cnt);
 	r = store_outbox_add(mc->in->store, to, body, ticket, mc->inbound_id, kind,
-			     (int)cnt.segments, mc->now, NULL);
+			     (int)cnt.segments, mc->now, ret_id);
 	free(body);
+	return r;
+}
+
+/* Template id to a staff number, outside the economy (the alert itself). */
+static int queue_plain(struct msg_ctx *mc, enum tmpl_id id, const char *to, const struct vars *v)
+{
+	return add_text(mc, mc->in->cfg->templates[id], tmpl_name(id), false, to, 0, v, NULL);
+}
+
+/* Is to the sender of the message being answered (a direct reply)? */
+static bool is_direct(const struct msg_ctx *mc, const char *to)
+{
+	return mc->inbound_id && mc->sender && strcmp(mc->sender, to) == 0;
+}
+
+static int local_minute(int64_t t);
+
+/* When the quiet hours that now falls in end, or 0 when it is not in them. */
+static int64_t quiet_until(const struct limits *l, int64_t now)
+{
+	int m, wait;
+
+	if (l->quiet_start == l->quiet_end)
+		return 0;
+	m = local_minute(now);
+	if (l->quiet_start < l->quiet_end ? m >= l->quiet_start && m < l->quiet_end
+					  : m >= l->quiet_start || m < l->quiet_end)
+		wait = (l->quiet_end - m + 24 * 60) % (24 * 60);
+	else
+		return 0;
+	return (now / 60 + wait) * 60;   /* the start of the quiet_end minute */
+}
+
+/* Minutes after local midnight of t. */
+static int local_minute(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&tt, &tm);
+	return tm.tm_hour * 60 + tm.tm_min;
+}
+
+/*
+ * Quiet hours (limits.quiet_hours): a text that is not the direct answer
+ * to what someone just sent — and not a worker's notice of an urgent
+ * ticket — waits until they end. The time it may go, or 0 (now).
+ */
+static int64_t held_until(const struct msg_ctx *mc, const char *to)
+{
+	if (is_direct(mc, to) || (mc->urgent && config_worker_by_phone(mc->in->cfg, to)))
+		return 0;
+	return quiet_until(&mc->in->cfg->limits, mc->now);
+}
+
+/*
+ * The per-number caps (limits.per_hour, per_day) on texts to a resident
+ * or an unknown number — staff are never capped. Over them the hotline is
+ * silent towards that number: the text is recorded as failed with why
+ * (everything is still recorded) and the first one in the window logs a
+ * warning. Returns 0 to send, 1 when capped (why set), <0 on error.
+ */
+static int over_cap(struct msg_ctx *mc, const char *to, const char *kind, char *why,
+		    size_t size)
+{
+	struct intake *in = mc->in;
+	const struct limits *l = &in->cfg->limits;
+	int64_t hour = 0, day = 0, capped_h = 0, capped_d = 0;
+	char ph[LOG_PHONE_MAX];
+	int r;
+
+	if (config_worker_by_phone(in->cfg, to))
+		return 0;
+	r = store_outbox_count_to(in->store, to, mc->now - 3600, &hour, &capped_h);
+	if (r == 0)
+		r = store_outbox_count_to(in->store, to, mc->now - 86400, &day, &capped_d);
+	if (r < 0)
+		return r;
+	if (hour < l->per_hour && day < l->per_day)
+		return 0;
+	snprintf(why, size, "not sent: over limits.per_%s (%u)", hour >= l->per_hour ? "hour" : "day",
+		 hour >= l->per_hour ? l->per_hour : l->per_day);
+	if ((hour >= l->per_hour ? capped_h : capped_d) == 0)
+		log_warn("texts to %s capped (%u an hour, %u a day): %s and what follows are recorded, "
+			 "not sent", log_phone(to, ph), l->per_hour, l->per_day, kind);
+	return 1;
+}
+
+/*
+ * Count a queued text; the first time the last hour holds more than
+ * limits.alert_per_hour, raise one alert (error log, the operators told).
+ * Holds nothing back.
+ */
+static int count_sent(struct msg_ctx *mc)
+{
+	struct intake *in = mc->in;
+	const struct config *c = in->cfg;
+	int64_t minute = mc->now / 60, total = 0;
+	uint32_t sum = 0;
+	char n[24], lim[24];
+	struct vars v = { 0 };
+	int r = 0;
+
+	if (!c->limits.alert_per_hour)
+		return 0;
+	if (!in->minute_at || minute - in->minute_at >= 60) {
+		memset(in->minute, 0, sizeof(in->minute));
+		if (!in->minute_at &&
+		    store_outbox_count_since(in->store, mc->now - 3600, NULL, &total) == 0)
+			in->minute[minute % 60] = (uint32_t)(total > 0 ? total - 1 : 0);
+	} else {
+		for (int64_t m = in->minute_at + 1; m <= minute; m++)
+			in->minute[m % 60] = 0;
+	}
+	if (minute > in->minute_at)
+		in->minute_at = minute;
+	in->minute[minute % 60]++;
+	for (int i = 0; i < 60; i++)
+		sum += in->minute[i];
+	if (sum <= c->limits.alert_per_hour) {
+		in->flooding = false;
+		return 0;
+	}
+	if (in->flooding)
+		return 0;
+	in->flooding = true;
+	/* alerted already in this hour (by an earlier run)? */
+	if (store_outbox_count_since(in->store, mc->now - 3600, tmpl_name(TMPL_FLOOD), &total) == 0 &&
+	    total > 0)
+		return 0;
+	log_error("%u texts queued in the last hour, over limits.alert_per_hour (%u): check "
+		  "for a loop or abuse", sum, c->limits.alert_per_hour);
+	snprintf(n, sizeof(n), "%u", sum);
+	snprintf(lim, sizeof(lim), "%u", c->limits.alert_per_hour);
+	v.v[V_COUNT] = n;
+	v.v[V_REASON] = lim;
+	for (size_t i = 0; r == 0 && i < c->n_workers; i++)
+		if (c->workers[i].role == ROLE_OPERATOR)
+			r = queue_plain(mc, TMPL_FLOOD, c->workers[i].phone, &v);
+	return r;
+}
+
+/*
+ * Render template text tmpl with v and queue it to `to` as `kind`, with
+ * the SMS economy applied: the per-number caps, quiet hours, the hourly
+ * alert.
+ */
+static int queue_text(struct msg_ctx *mc, const char *tmpl, const char *kind, bool notice,
+		      const char *to, int64_t ticket, const struct vars *v)
+{
+	int64_t id, until;
+	char why[96] = "";
+	int r = over_cap(mc, to, kind, why, sizeof(why));
+
+	if (r < 0)
+		return r;
+	r = add_text(mc, tmpl, kind, notice, to, ticket, v, &id);
+	if (r == 0 && *why)
+		return store_outbox_suppress(mc->in->store, id, why, mc->now);
+	if (r == 0 && (until = held_until(mc, to)) > mc->now)
+		r = store_outbox_hold(mc->in->store, id, until);
+	if (r == 0)
+		r = count_sent(mc);
 	return r;
 }
 
@@ -222,13 +390,25 @@ static bool text_is_urgent(const struct config *c, const char *text)
 	return false;
 }
 
+/*
+ * When the time to accept t starts: now, or — for a ticket that is not
+ * urgent, whose notice waits for the quiet hours to end — then.
+ */
+static int64_t accept_from(const struct config *c, const struct ticket *t, int64_t now)
+{
+	int64_t q = t->clk.urgent ? 0 : quiet_until(&c->limits, now);
+
+	return q > now ? q : now;
+}
+
 /* The deadline being chased now, and when its span started; false when none. */
-static bool active_deadline(const struct ticket *t, int64_t *ret_start, int64_t *ret_due)
+static bool active_deadline(const struct config *c, const struct ticket *t, int64_t *ret_start,
+			    int64_t *ret_due)
 {
 	switch (t->status) {
 	case TS_NEW:
-	case TS_ASSIGNED:
-		*ret_start = t->clk.accept_due ? t->updated_at : 0;
+	case TS_ASSIGNED:   /* from the (re)assignment, or the end of the quiet hours */
+		*ret_start = t->clk.accept_due ? accept_from(c, t, t->updated_at) : 0;
 		*ret_due = t->clk.accept_due;
 		break;
 	case TS_ACCEPTED:
@@ -242,11 +422,11 @@ static bool active_deadline(const struct ticket *t, int64_t *ret_start, int64_t 
 }
 
 /* When the chase of t's active deadline next moves (stage + 1), or 0. */
-static int64_t chase_next(const struct ticket *t)
+static int64_t chase_next(const struct config *c, const struct ticket *t)
 {
 	int64_t s, d;
 
-	if (!active_deadline(t, &s, &d) || t->clk.stage >= DEADLINE_STAGES)
+	if (!active_deadline(c, t, &s, &d) || t->clk.stage >= DEADLINE_STAGES)
 		return 0;
 	return deadline_stage_at(t->clk.stage + 1, s, d);
 }
@@ -270,7 +450,7 @@ static void clock_after(const struct config *c, struct ticket *t, enum ticket_st
 	case TS_ASSIGNED:
 		if (from == TS_DONE)
 			k->done_due = tlimit_due(&done, cal, c->wf.day_end, now);
-		k->accept_due = tlimit_due(&accept, cal, c->wf.day_end, now);
+		k->accept_due = tlimit_due(&accept, cal, c->wf.day_end, accept_from(c, t, now));
 		k->stage = 0;
 		break;
 	case TS_ACCEPTED:
@@ -285,7 +465,7 @@ static void clock_after(const struct config *c, struct ticket *t, enum ticket_st
 	default:
 		break;
 	}
-	k->next_check = chase_next(t);
+	k->next_check = chase_next(c, t);
 	if (t->status == TS_DONE && k->rate_asked_at)
 		k->next_check = k->rate_asked_at + (int64_t)c->wf.rating_window;
 }
@@ -310,6 +490,7 @@ static int transition(struct msg_ctx *mc, struct ticket *t, enum ticket_status t
 		return r;
 	t->status = to;
 	t->updated_at = mc->now;
+	mc->urgent = t->clk.urgent;
 	clock_after(mc->in->cfg, t, from, mc->now);
 	r = store_ticket_set_clock(mc->in->store, t->id, &t->clk);
 	if (r < 0)
@@ -349,6 +530,47 @@ static int notify_operators(struct msg_ctx *mc, const struct ticket *t)
 	return r;
 }
 
+/*
+ * A report of the same category at the same address as an open ticket
+ * from the last workflow.merge_window joins it: the reporter is told its
+ * number and, later, that it is done. Returns 1 when merged, 0 when there
+ * is nothing to join, <0 on error.
+ */
+static int merge_report(struct msg_ctx *mc, const struct category *cat, const char *address)
+{
+	const struct config *c = mc->in->cfg;
+	struct ticket t;
+	struct vars v = { 0 };
+	char detail[96], ph[LOG_PHONE_MAX];
+	int64_t id;
+	int r;
+
+	if (!(c->wf.merge_window > 0))
+		return 0;
+	r = store_ticket_find_dup(mc->in->store, cat->id, address,
+				  mc->now - (int64_t)c->wf.merge_window, &id);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0 || (r = store_ticket_get(mc->in->store, id, &t)) < 0)
+		return r;
+	if (strcmp(t.phone, mc->sender) != 0)
+		r = store_reporter_add(mc->in->store, id, mc->sender, mc->inbound_id, mc->now);
+	snprintf(detail, sizeof(detail), "another report of it from %s", mc->sender);
+	if (r == 0)
+		r = store_event_add(mc->in->store, id, mc->now, mc->actor, "merged",
+				    ticket_status_name(t.status), ticket_status_name(t.status), detail,
+				    mc->inbound_id);
+	if (r == 0) {
+		struct log_fields f = { id, "merged", t.grid[0] ? t.grid : NULL, NULL };
+		log_event(LOG_INFO, &f, "report from %s joins ticket %lld (%s at %s)",
+			  log_phone(mc->sender, ph), (long long)id, cat->id, address);
+		vars_ticket(&v, c, &t);
+		r = reply(mc, TMPL_MERGED, id, &v);
+	}
+	ticket_release(&t);
+	return r < 0 ? r : 1;
+}
+
 /* The clock of a new ticket (t's category, text and created_at set). */
 static void clock_start(const struct config *c, struct ticket *t)
 {
@@ -356,9 +578,10 @@ static void clock_start(const struct config *c, struct ticket *t)
 
 	t->clk.urgent = text_is_urgent(c, t->text);
 	category_limits(c, t, &accept, &done);
-	t->clk.accept_due = tlimit_due(&accept, c->wf.calendar, c->wf.day_end, t->created_at);
+	t->clk.accept_due = tlimit_due(&accept, c->wf.calendar, c->wf.day_end,
+				       accept_from(c, t, t->created_at));
 	t->clk.done_due = tlimit_due(&done, c->wf.calendar, c->wf.day_end, t->created_at);
-	t->clk.next_check = chase_next(t);
+	t->clk.next_check = chase_next(c, t);
 }
 
 /* A new ticket of category cat (NULL: unclassified) from the sender. */
@@ -376,6 +599,11 @@ static int new_ticket(struct msg_ctx *mc, const struct category *cat, const char
 
 	registered = store_resident_get(mc->in->store, mc->sender, &res) == 0;
 	route_ticket(c, cat, registered ? res.grid : NULL, registered ? res.address : NULL, norm, &rt);
+	if (cat && rt.address && rt.address[0]) {
+		r = merge_report(mc, cat, rt.address);
+		if (r != 0)
+			return r < 0 ? r : 0;   /* joined an open ticket */
+	}
 
 	str_copy(t.category, sizeof(t.category), cat ? cat->id : "unclassified");
 	t.status = TS_NEW;
@@ -389,6 +617,7 @@ static int new_ticket(struct msg_ctx *mc, const struct category *cat, const char
 	t.inbound_id = mc->inbound_id;
 	t.created_at = t.updated_at = mc->now;
 	clock_start(c, &t);
+	mc->urgent = t.clk.urgent;
 
 	r = store_ticket_add(mc->in->store, &t, &t.id);
 	if (r < 0)
@@ -474,15 +703,41 @@ static int missed_call(struct msg_ctx *mc)
  * rate it (回访): in the same text where both fit in one segment, else in
  * a second one. Their bare 1/2/3 within workflow.rating_window rates it.
  */
+struct done_ctx {
+	struct msg_ctx *mc;
+	const struct ticket *t;
+	const struct vars *v;
+};
+
+static int tell_reporter(void *ud, const char *phone)
+{
+	struct done_ctx *d = ud;
+
+	return queue(d->mc, TMPL_DONE, phone, d->t->id, d->v);
+}
+
+/* Has the resident at phone opted out (退订) of all but their own results? */
+static bool opted_out(struct msg_ctx *mc, const char *phone)
+{
+	struct resident res;
+
+	return store_resident_get(mc->in->store, phone, &res) == 0 && res.opted_out;
+}
+
 static int tell_done(struct msg_ctx *mc, struct ticket *t, struct vars *v)
 {
 	const struct config *c = mc->in->cfg;
-	bool ask = !t->clk.rate_asked_at;
+	struct done_ctx d = { mc, t, v };
+	bool ask = !t->clk.rate_asked_at && !opted_out(mc, t->phone);
 	struct sms_count cnt;
 	char *done = NULL, *both;
 	struct sms_var sv[_V_MAX];
 	int r;
 
+	/* everyone whose report was merged into it hears that it is done */
+	r = store_reporters_each(mc->in->store, t->id, tell_reporter, &d);
+	if (r < 0)
+		return r;
 	if (!ask)
 		return queue(mc, TMPL_DONE, t->phone, t->id, v);
 	for (int i = 0; i < _V_MAX; i++)
@@ -855,7 +1110,7 @@ static int worker_command(struct msg_ctx *mc, const struct parsed *p)
 		vars_ticket(&v, c, &t);
 		if (r == 0)
 			r = reply(mc, TMPL_ACCEPT_OK, t.id, &v);
-		if (r == 0)
+		if (r == 0 && !opted_out(mc, t.phone))   /* a status change, not a result */
 			r = queue(mc, TMPL_ACCEPTED, t.phone, t.id, &v);
 		break;
 	case INTENT_DONE:
@@ -1149,11 +1404,12 @@ static int tick_one(void *ud, const struct ticket *due_t)
 	int target, r = 0;
 
 	str_copy(mc.actor, sizeof(mc.actor), "system");
+	mc.urgent = t.clk.urgent;
 	tk->n++;
 	if (t.status == TS_DONE && t.clk.rate_asked_at &&
 	    tk->now >= t.clk.rate_asked_at + (int64_t)tk->in->cfg->wf.rating_window)
 		return close_unrated(&mc, &t);
-	if (active_deadline(&t, &s, &d)) {
+	if (active_deadline(tk->in->cfg, &t, &s, &d)) {
 		target = deadline_stage_now(s, d, tk->now);
 		for (int st = t.clk.stage + 1; r == 0 && st <= target; st++)
 			r = chase_stage(&mc, &t, st, d);
@@ -1162,7 +1418,7 @@ static int tick_one(void *ud, const struct ticket *due_t)
 	}
 	if (r < 0)
 		return r;
-	t.clk.next_check = chase_next(&t);
+	t.clk.next_check = chase_next(tk->in->cfg, &t);
 	if (t.status == TS_DONE && t.clk.rate_asked_at)
 		t.clk.next_check = t.clk.rate_asked_at + (int64_t)tk->in->cfg->wf.rating_window;
 	if (t.clk.next_check && t.clk.next_check <= tk->now)

@@ -48,6 +48,13 @@ enum query {
 	Q_TICKET_SET_CLOCK,
 	Q_TICKETS_DUE,
 	Q_TICKETS_NEXT_CHECK,
+	Q_TICKET_FIND_DUP,
+	Q_REPORTER_ADD,
+	Q_REPORTERS,
+	Q_OUTBOX_COUNT_TO,
+	Q_OUTBOX_COUNT_SINCE,
+	Q_OUTBOX_HOLD,
+	Q_OUTBOX_SUPPRESS,
 	Q_TICKETS_BY_PHONE,
 	Q_TICKETS_BY_ASSIGNEE,
 	Q_TICKETS_BY_GRID,
@@ -189,7 +196,20 @@ static const char *const migrations[] = {
 	"ALTER TABLE tickets ADD COLUMN accepted_at INTEGER;\n"
 	"ALTER TABLE tickets ADD COLUMN done_at INTEGER;\n"
 	"ALTER TABLE tickets ADD COLUMN rate_asked_at INTEGER;\n"
-	"CREATE INDEX tickets_next_check ON tickets (next_check) WHERE next_check IS NOT NULL;\n",
+	"CREATE INDEX tickets_next_check ON tickets (next_check) WHERE next_check IS NOT NULL;\n"
+	/* duplicate reports: the same category at the same address, recently */
+	"CREATE INDEX tickets_address ON tickets (address, category, created_at);\n"
+	/* everyone who reported a merged ticket besides its first reporter */
+	"CREATE TABLE ticket_reporters (\n"
+	"	ticket     INTEGER NOT NULL REFERENCES tickets (id),\n"
+	"	phone      TEXT NOT NULL,\n"
+	"	inbound_id INTEGER REFERENCES inbound (id),\n"
+	"	at         INTEGER NOT NULL,\n"
+	"	PRIMARY KEY (ticket, phone)\n"
+	") WITHOUT ROWID;\n"
+	/* the per-number and hourly caps count texts by time */
+	"CREATE INDEX outbox_recipient ON outbox (recipient, created_at);\n"
+	"CREATE INDEX outbox_created ON outbox (created_at);\n",
 };
 
 static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
@@ -663,6 +683,63 @@ static const char sql_tickets_next_check[] = "SELECT min(next_check) FROM ticket
 int store_tickets_next_check(struct store *s, int64_t *ret_at)
 {
 	return run_int(stmt(s, Q_TICKETS_NEXT_CHECK), ret_at);
+}
+
+static const char sql_ticket_find_dup[] =
+	"SELECT max(id) FROM tickets WHERE address = ?1 AND category = ?2 AND created_at >= ?3"
+	" AND status IN ('new', 'assigned', 'accepted')";
+int store_ticket_find_dup(struct store *s, const char *category, const char *address,
+			  int64_t since, int64_t *ret_id)
+{
+	sqlite3_stmt *st = stmt(s, Q_TICKET_FIND_DUP);
+
+	if (bind_text(st, 1, address) || bind_text(st, 2, category) || bind_int(st, 3, since))
+		return fail(st);
+	return run_int(st, ret_id);
+}
+
+static const char sql_reporter_add[] =
+	"INSERT OR IGNORE INTO ticket_reporters (ticket, phone, inbound_id, at)"
+	" VALUES (?1, ?2, NULLIF(?3, 0), ?4)";
+int store_reporter_add(struct store *s, int64_t ticket, const char *phone, int64_t inbound_id,
+		       int64_t at)
+{
+	sqlite3_stmt *st = stmt(s, Q_REPORTER_ADD);
+
+	if (!st)
+		return -EROFS;
+	if (bind_int(st, 1, ticket) || bind_text(st, 2, phone) || bind_int(st, 3, inbound_id) ||
+	    bind_int(st, 4, at))
+		return fail(st);
+	return run(st);
+}
+
+static const char sql_reporters[] =
+	"SELECT phone FROM ticket_reporters WHERE ticket = ?1 ORDER BY at, phone";
+int store_reporters_each(struct store *s, int64_t ticket,
+			 int (*fn)(void *ud, const char *phone), void *ud)
+{
+	sqlite3_stmt *st = stmt(s, Q_REPORTERS);
+	char (*v)[STORE_ID_MAX] = NULL;
+	size_t n = 0, cap = 0;
+	int rc, r = 0;
+
+	if (bind_int(st, 1, ticket))
+		return fail(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 8;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		col_str(st, 0, v[n++], sizeof(v[0]));
+	}
+	finish(st);
+	if (rc != SQLITE_DONE)
+		r = -EIO;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = fn(ud, v[i]);
+	free(v);
+	return r;
 }
 int store_ticket_get(struct store *s, int64_t id, struct ticket *ret)
 {
@@ -1183,6 +1260,66 @@ int store_outbox_each(struct store *s, bool all,
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+#define CAPPED_ERROR "'not sent: over limits.per_%'"
+static const char sql_outbox_count_to[] =
+	"SELECT count(*) FILTER (WHERE NOT (status = 'failed' AND error LIKE " CAPPED_ERROR ")),"
+	" count(*) FILTER (WHERE status = 'failed' AND error LIKE " CAPPED_ERROR ")"
+	" FROM outbox WHERE recipient = ?1 AND created_at >= ?2";
+int store_outbox_count_to(struct store *s, const char *recipient, int64_t since,
+			  int64_t *ret_sent, int64_t *ret_capped)
+{
+	sqlite3_stmt *st = stmt(s, Q_OUTBOX_COUNT_TO);
+	int rc;
+
+	if (bind_text(st, 1, recipient) || bind_int(st, 2, since))
+		return fail(st);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret_sent = sqlite3_column_int64(st, 0);
+		*ret_capped = sqlite3_column_int64(st, 1);
+	}
+	finish(st);
+	return rc == SQLITE_ROW ? 0 : -EIO;
+}
+
+static const char sql_outbox_suppress[] =
+	"UPDATE outbox SET status = 'failed', error = ?2, updated_at = ?3"
+	" WHERE id = ?1 AND status = 'queued'";
+int store_outbox_suppress(struct store *s, int64_t id, const char *why, int64_t now)
+{
+	sqlite3_stmt *st = stmt(s, Q_OUTBOX_SUPPRESS);
+
+	if (!st)
+		return -EROFS;
+	if (bind_int(st, 1, id) || bind_text(st, 2, why) || bind_int(st, 3, now))
+		return fail(st);
+	return run_one(s, st);
+}
+
+static const char sql_outbox_count_since[] =
+	"SELECT count(*) FROM outbox WHERE created_at >= ?1 AND (?2 IS NULL OR kind = ?2)";
+int store_outbox_count_since(struct store *s, int64_t since, const char *kind, int64_t *ret)
+{
+	sqlite3_stmt *st = stmt(s, Q_OUTBOX_COUNT_SINCE);
+
+	if (bind_int(st, 1, since) || bind_text(st, 2, kind))
+		return fail(st);
+	return run_int(st, ret);
+}
+
+static const char sql_outbox_hold[] =
+	"UPDATE outbox SET next_attempt = ?2 WHERE id = ?1 AND status = 'queued'";
+int store_outbox_hold(struct store *s, int64_t id, int64_t until)
+{
+	sqlite3_stmt *st = stmt(s, Q_OUTBOX_HOLD);
+
+	if (!st)
+		return -EROFS;
+	if (bind_int(st, 1, id) || bind_int(st, 2, until))
+		return fail(st);
+	return run_one(s, st);
+}
+
 static const char sql_outbox_count_queued[] =
 	"SELECT count(*) FROM outbox WHERE status = 'queued'";
 int store_outbox_count_queued(struct store *s, int64_t *ret)
@@ -1280,6 +1417,13 @@ static const struct {
 	[Q_TICKET_SET_CLOCK] = { sql_ticket_set_clock, true },
 	[Q_TICKETS_DUE] = { sql_tickets_due, false },
 	[Q_TICKETS_NEXT_CHECK] = { sql_tickets_next_check, false },
+	[Q_TICKET_FIND_DUP] = { sql_ticket_find_dup, false },
+	[Q_REPORTER_ADD] = { sql_reporter_add, true },
+	[Q_REPORTERS] = { sql_reporters, false },
+	[Q_OUTBOX_COUNT_TO] = { sql_outbox_count_to, false },
+	[Q_OUTBOX_COUNT_SINCE] = { sql_outbox_count_since, false },
+	[Q_OUTBOX_HOLD] = { sql_outbox_hold, true },
+	[Q_OUTBOX_SUPPRESS] = { sql_outbox_suppress, true },
 	[Q_TICKETS_BY_PHONE] = { sql_tickets_by_phone, false },
 	[Q_TICKETS_BY_ASSIGNEE] = { sql_tickets_by_assignee, false },
 	[Q_TICKETS_BY_GRID] = { sql_tickets_by_grid, false },

@@ -11,8 +11,8 @@ Python 3 standard library only. Binaries come from $BUILD (default
 "build") under the repository root.
 """
 import json
-from http.server import ThreadingHTTPServer
 import os
+import re
 import shutil
 import signal
 import socket
@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 import unittest
+from http.server import ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
@@ -105,6 +106,28 @@ def parse_spool(data: bytes):
             raise AssertionError(f"bad header line {line!r}")
         headers[name.strip()] = value.strip()
     return headers, body
+
+
+# Test sites run at any hour, send many texts from one number and report
+# the same thing at the same address again and again: quiet hours, the
+# per-number caps and the merging of duplicate reports are off unless a
+# test sets them itself.
+TEST_DEFAULTS = {
+    "limits": {"quiet_hours": '""', "per_hour": "1000", "per_day": "10000"},
+    "workflow": {"merge_window": "0"},
+}
+
+
+def test_limits(extra):
+    """extra with TEST_DEFAULTS merged into its groups (added if absent)."""
+    for group, keys in TEST_DEFAULTS.items():
+        add = " ".join(f"{k} = {v};" for k, v in keys.items()
+                       if not re.search(rf"\b{k}\s*=", extra))
+        if f"{group} = {{" in extra:
+            extra = extra.replace(f"{group} = {{", f"{group} = {{ {add}", 1)
+        else:
+            extra += f"{group} = {{ {add} }};\n"
+    return extra
 
 
 def worker_block(workers=None):
@@ -258,7 +281,7 @@ class Site:
             f"poll_interval = {float(poll_interval)!r};\n"
             + (self.provider + "\n" if self.provider else
                f'provider = {{ type = "spool"; inbox = "{self.inbox}"; outbox = "{self.outbox}"; }};\n')
-            + grid_block(grids) + worker_block(workers) + extra)
+            + grid_block(grids) + worker_block(workers) + test_limits(extra))
 
     def write_config(self, text):
         tmp = self.conf + ".tmp"

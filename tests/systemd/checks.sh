@@ -78,6 +78,7 @@ database = "/var/lib/gridline/gridline.db";
 country_code = "86";
 poll_interval = 2.0;
 provider = { type = "spool"; inbox = "/var/spool/gridline/in"; outbox = "/var/spool/gridline/out"; };
+limits = { quiet_hours = ""; };   # the checks run at any hour
 grids = (
 	{ id = "g1"; name = "第一网格"; worker = "w01"; leader = "w00"; addresses = [ "解放南路281号院" ]; },
 	{ id = "g2"; name = "第二网格"; worker = "w02"; leader = "w00"; addresses = [ "寇庄西路6号院" ]; }

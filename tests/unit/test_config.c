@@ -730,7 +730,7 @@ static const struct sms_var typical[] = {
 	{ "status", "处理中" }, { "note", "已疏通下水管" },         /* 6 */
 	{ "reason", "只能处理自己的工单" },                          /* ~10 */
 	{ "list", "1024 处理中；1031 已派单" }, { "keywords", "报修/跑腿/办事" },
-	{ "due", "11月27日10:30" }, { "what", "接单" },
+	{ "due", "11月27日10:30" }, { "what", "接单" }, { "count", "1000" },
 };
 
 static void test_default_templates_fit(void **state)

@@ -668,6 +668,10 @@ static void test_migrate_v1_to_v2(void **state)
 	/* back to what version 1 looked like */
 	assert_int_equal(raw_exec(f->path,
 				  "DROP INDEX tickets_next_check;"
+				  "DROP INDEX tickets_address;"
+				  "DROP TABLE ticket_reporters;"
+				  "DROP INDEX outbox_recipient;"
+				  "DROP INDEX outbox_created;"
 				  "ALTER TABLE tickets DROP COLUMN urgent;"
 				  "ALTER TABLE tickets DROP COLUMN accept_due;"
 				  "ALTER TABLE tickets DROP COLUMN done_due;"

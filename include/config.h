@@ -97,6 +97,7 @@ enum tmpl_id {
 	TMPL_REOPENED_LEADER, /* to grid leader: a resident rated 3, 重办 */
 	TMPL_MERGED,         /* to a resident whose report joined an open ticket */
 	TMPL_FLOOD,          /* to operators: more texts in an hour than limits.alert_per_hour */
+	TMPL_DAILY,          /* to a grid leader: yesterday's figures ({grid}, {count}, {list}) */
 	_TMPL_MAX,
 };
 const char *tmpl_name(enum tmpl_id t);
@@ -138,6 +139,7 @@ struct workflow {
 	struct tlimit urgent;      /* done limit of an urgent ticket; default 2h */
 	double rating_window;      /* seconds a bare 1/2/3 rates a done ticket; then it closes unrated; 3 days */
 	double merge_window;       /* seconds a report of the same category and address joins an open ticket; 3600; 0 = never */
+	int daily_summary;         /* minutes after midnight of the grid leaders' daily text; -1 = none (default) */
 };
 
 struct limits {

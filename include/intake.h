@@ -43,4 +43,15 @@ int intake_message(struct intake *in, const char *provider, const struct provide
  */
 int intake_tick(struct intake *in, int64_t now);
 
+/*
+ * The grid leaders' daily text (workflow.daily_summary): when its time
+ * of day has come and today's has not been sent, queue one text per grid
+ * to its leader (yesterday's new tickets, what is waiting, in hand,
+ * overdue) and remember the day. Inside an open transaction. Returns 1
+ * when sent, 0 when not due, <0 on error.
+ */
+int intake_daily(struct intake *in, int64_t now);
+/* When the next daily text is due (epoch seconds; may be <= now), or 0 when off. */
+int64_t intake_daily_next(struct intake *in, int64_t now);
+
 #endif

@@ -153,6 +153,16 @@ int store_tickets_next_check(struct store *s, int64_t *ret_at);
  */
 int store_ticket_find_dup(struct store *s, const char *category, const char *address,
 			  int64_t since, int64_t *ret_id);
+/* One grid's day, for the leaders' daily text. */
+struct grid_day {
+	int64_t received;   /* tickets created in [since, until) */
+	int64_t waiting;    /* open, not accepted yet */
+	int64_t in_hand;    /* accepted, not done */
+	int64_t overdue;    /* waiting or in hand, past the deadline in force at now */
+};
+int store_grid_day(struct store *s, const char *grid, int64_t since, int64_t until, int64_t now,
+		   struct grid_day *ret);
+
 /* phone also reported ticket (merged); a second report by the same phone is a no-op. */
 int store_reporter_add(struct store *s, int64_t ticket, const char *phone, int64_t inbound_id,
 		       int64_t at);

@@ -137,6 +137,7 @@ static const char *const tmpl_names[_TMPL_MAX + 1] = {  /* NULL-terminated */
 	[TMPL_REOPENED_LEADER] = "reopened_leader",
 	[TMPL_MERGED] = "merged",
 	[TMPL_FLOOD] = "flood",
+	[TMPL_DAILY] = "daily",
 };
 
 /*
@@ -192,6 +193,7 @@ static const char *const default_templates[_TMPL_MAX] = {
 	[TMPL_MERGED] = "【社区热线】{address}的这个问题已有人反映，已并入工单{ticket}一起办理，"
 		"办完会通知您。",
 	[TMPL_FLOOD] = "【热线告警】过去一小时已发出{count}条短信，超过{reason}条的告警线，请检查。",
+	[TMPL_DAILY] = "【网格日报】{grid}昨日新收{count}件；现{list}。",
 };
 
 /* Variables every template may use. */
@@ -232,7 +234,8 @@ static const char *const top_keys[] = {
 	"workers", "categories", "commands", "templates", "limits", "log", "workflow", NULL,
 };
 static const char *const workflow_keys[] = {
-	"calendar", "day_end", "urgent_words", "urgent", "rating_window", "merge_window", NULL,
+	"calendar", "day_end", "urgent_words", "urgent", "rating_window", "merge_window",
+	"daily_summary", NULL,
 };
 static const char *const worker_keys[] = { "id", "name", "phone", "role", NULL };
 static const char *const grid_keys[] = { "id", "name", "worker", "leader", "addresses", NULL };
@@ -1943,6 +1946,7 @@ static void load_workflow(struct loader *l, const config_setting_t *root)
 		else if (s)
 			w->day_end = (int)(h * 60 + m);
 		free(v);
+		v = NULL;
 		s = get_strlist(l, g, ctx, "urgent_words", false, &w->urgent_words,
 				&w->n_urgent_words);
 		if (s) {
@@ -1951,6 +1955,14 @@ static void load_workflow(struct loader *l, const config_setting_t *root)
 					err(l, s, "%s'urgent_words' must not hold an empty word", ctx);
 		}
 		get_tlimit(l, g, ctx, "urgent", &w->urgent);
+		s = get_string(l, g, ctx, "daily_summary", false, &v);
+		if (s && *v && (sscanf(v, "%u:%u%c", &h, &m, &end) != 2 || h > 23 || m > 59))
+			err(l, s, "%s'daily_summary' must be a time of day like \"08:00\" (or \"\" "
+			    "for none), not \"%s\"", ctx, v);
+		else if (s && *v)
+			w->daily_summary = (int)(h * 60 + m);
+		free(v);
+		v = NULL;
 		s = get_number(l, g, ctx, "merge_window", &w->merge_window);
 		if (s && !(w->merge_window >= 0 && w->merge_window <= 7 * 86400.0))
 			err(l, s, "%s'merge_window' must be between 0 and 604800 seconds", ctx);
@@ -2000,6 +2012,7 @@ static struct config *config_defaults(const char *path)
 	c->wf.urgent = DEFAULT_URGENT;
 	c->wf.rating_window = DEFAULT_RATING_WINDOW;
 	c->wf.merge_window = 3600;
+	c->wf.daily_summary = -1;
 	c->limits.quiet_start = 21 * 60 + 30;
 	c->limits.quiet_end = 7 * 60 + 30;
 	c->limits.per_hour = 5;

@@ -78,6 +78,11 @@ static void daemon_arm_retry(struct daemon *d)
 		if (t < when)
 			when = t;
 	}
+	if (!d->once && (at = intake_daily_next(d->intake, (int64_t)now)) > 0) {
+		uint64_t t = mono + (uint64_t)((double)at > now ? ((double)at - now) * 1e6 : 0);
+		if (t < when)
+			when = t;
+	}
 	if (paced && paced < when)
 		when = paced;
 	if (when == UINT64_MAX) {
@@ -99,15 +104,16 @@ static void daemon_maybe_exit(struct daemon *d)
 /* The ticket clock: reminders, escalations, unanswered 回访; one transaction. */
 static void daemon_tick(struct daemon *d)
 {
-	int64_t at;
+	int64_t at, now = util_now(), daily = intake_daily_next(d->intake, now);
 	int r;
 
-	if (store_tickets_next_check(d->store, &at) < 0 || at > util_now())
+	if ((store_tickets_next_check(d->store, &at) < 0 || at > now) && (!daily || daily > now))
 		return;   /* nothing due: no transaction */
 	r = store_begin(d->store);
-
 	if (r == 0)
-		r = intake_tick(d->intake, util_now());
+		r = intake_tick(d->intake, now);
+	if (r >= 0)
+		r = intake_daily(d->intake, now);
 	if (r >= 0)
 		r = store_commit(d->store);
 	if (r < 0) {

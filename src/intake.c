@@ -1433,3 +1433,80 @@ int intake_tick(struct intake *in, int64_t now)
 
 	return r < 0 ? r : tk.n;
 }
+
+/* ---- the grid leaders' daily text ---- */
+
+#define DAILY_KEY "workflow.daily_summary"   /* in the cursor table: the last day sent */
+
+/* Local midnight of the day of t, and that day as "YYYY-MM-DD". */
+static int64_t local_midnight(int64_t t, char *day, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&tt, &tm);
+	strftime(day, size, "%Y-%m-%d", &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return (int64_t)mktime(&tm);
+}
+
+int64_t intake_daily_next(struct intake *in, int64_t now)
+{
+	int at = in->cfg->wf.daily_summary;
+	char day[16], last[16];
+	int64_t today;
+
+	if (at < 0)
+		return 0;
+	today = local_midnight(now, day, sizeof(day));
+	if (store_cursor_get(in->store, DAILY_KEY, last, sizeof(last)) == 0 && strcmp(last, day) >= 0)
+		return local_midnight(today + 36 * 3600, day, sizeof(day)) + at * 60;   /* tomorrow */
+	return today + at * 60;
+}
+
+static int daily_one(struct msg_ctx *mc, const struct grid *g, int64_t since, int64_t until)
+{
+	const struct config *c = mc->in->cfg;
+	const struct worker *leader = config_grid_leader(c, g);
+	struct grid_day gd = { 0 };
+	struct vars v = { 0 };
+	char count[24], list[120];
+	int r = store_grid_day(mc->in->store, g->id, since, until, mc->now, &gd);
+
+	if (r < 0)
+		return r;
+	snprintf(count, sizeof(count), "%lld", (long long)gd.received);
+	snprintf(list, sizeof(list), "待接单%lld件，办理中%lld件，其中超时%lld件", (long long)gd.waiting,
+		 (long long)gd.in_hand, (long long)gd.overdue);
+	v.v[V_GRID] = g->name;
+	v.v[V_COUNT] = count;
+	v.v[V_LIST] = list;
+	if (leader)
+		return queue(mc, TMPL_DAILY, leader->phone, 0, &v);
+	for (size_t i = 0; r == 0 && i < c->n_workers; i++)
+		if (c->workers[i].role == ROLE_LEADER)
+			r = queue(mc, TMPL_DAILY, c->workers[i].phone, 0, &v);
+	return r;
+}
+
+int intake_daily(struct intake *in, int64_t now)
+{
+	struct msg_ctx mc = { .in = in, .now = now };
+	int64_t due = intake_daily_next(in, now), today, yesterday;
+	char day[16], prev[16];
+	int r = 0;
+
+	if (!due || due > now)
+		return 0;
+	str_copy(mc.actor, sizeof(mc.actor), "system");
+	today = local_midnight(now, day, sizeof(day));
+	yesterday = local_midnight(today - 12 * 3600, prev, sizeof(prev));
+	for (size_t i = 0; r == 0 && i < in->cfg->n_grids; i++)
+		r = daily_one(&mc, &in->cfg->grids[i], yesterday, today);
+	if (r == 0)
+		r = store_cursor_set(in->store, DAILY_KEY, day, now);
+	if (r == 0)
+		log_info("daily summary for %zu grid(s) queued to their leaders", in->cfg->n_grids);
+	return r < 0 ? r : 1;
+}

@@ -55,6 +55,7 @@ enum query {
 	Q_OUTBOX_COUNT_SINCE,
 	Q_OUTBOX_HOLD,
 	Q_OUTBOX_SUPPRESS,
+	Q_GRID_DAY,
 	Q_TICKETS_BY_PHONE,
 	Q_TICKETS_BY_ASSIGNEE,
 	Q_TICKETS_BY_GRID,
@@ -683,6 +684,33 @@ static const char sql_tickets_next_check[] = "SELECT min(next_check) FROM ticket
 int store_tickets_next_check(struct store *s, int64_t *ret_at)
 {
 	return run_int(stmt(s, Q_TICKETS_NEXT_CHECK), ret_at);
+}
+
+static const char sql_grid_day[] =
+	"SELECT count(*) FILTER (WHERE created_at >= ?2 AND created_at < ?3),"
+	" count(*) FILTER (WHERE status IN ('new', 'assigned')),"
+	" count(*) FILTER (WHERE status = 'accepted'),"
+	" count(*) FILTER (WHERE (status IN ('new', 'assigned') AND accept_due < ?4)"
+	"                     OR (status = 'accepted' AND done_due < ?4))"
+	" FROM tickets WHERE grid = ?1";
+int store_grid_day(struct store *s, const char *grid, int64_t since, int64_t until, int64_t now,
+		   struct grid_day *ret)
+{
+	sqlite3_stmt *st = stmt(s, Q_GRID_DAY);
+	int rc;
+
+	if (bind_text(st, 1, grid) || bind_int(st, 2, since) || bind_int(st, 3, until) ||
+	    bind_int(st, 4, now))
+		return fail(st);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		ret->received = sqlite3_column_int64(st, 0);
+		ret->waiting = sqlite3_column_int64(st, 1);
+		ret->in_hand = sqlite3_column_int64(st, 2);
+		ret->overdue = sqlite3_column_int64(st, 3);
+	}
+	finish(st);
+	return rc == SQLITE_ROW ? 0 : -EIO;
 }
 
 static const char sql_ticket_find_dup[] =
@@ -1424,6 +1452,7 @@ static const struct {
 	[Q_OUTBOX_COUNT_SINCE] = { sql_outbox_count_since, false },
 	[Q_OUTBOX_HOLD] = { sql_outbox_hold, true },
 	[Q_OUTBOX_SUPPRESS] = { sql_outbox_suppress, true },
+	[Q_GRID_DAY] = { sql_grid_day, false },
 	[Q_TICKETS_BY_PHONE] = { sql_tickets_by_phone, false },
 	[Q_TICKETS_BY_ASSIGNEE] = { sql_tickets_by_assignee, false },
 	[Q_TICKETS_BY_GRID] = { sql_tickets_by_grid, false },

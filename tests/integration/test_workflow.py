@@ -140,5 +140,36 @@ class Workflow(gl.SiteCase):
         self.assertEqual(t["category"], "unclassified")
 
 
+
+class DailySummary(gl.SiteCase):
+    site_args = {"extra": TZ + 'workflow = { daily_summary = "08:00"; };\n'}
+
+    def daily(self):
+        """The daily texts to the leader w00, oldest first."""
+        rows = [r for r in self.site.outbox_rows()
+                if r["to"] == PHONES["w00"] and "日报" in r["body"]]
+        return [r["body"] for r in sorted(rows, key=lambda r: r["id"])]
+
+    def test_leaders_get_one_text_per_grid_each_morning(self):
+        self.site.drop(R1, "跑腿 解放南路281号院 帮我买点菜")        # g1
+        self.site.drop("+8613800000002", "报修 寇庄西路6号院 下水管堵了")   # g2
+        self.site.once(at="2026-11-26 09:00:00")   # started after 08:00: today's goes now
+        self.assertEqual(len(self.daily()), 3)     # g1, g2, g3: all led by w00
+        self.site.once(at="2026-11-27 07:59:00")
+        self.assertEqual(len(self.daily()), 3)
+        self.site.once(at="2026-11-27 08:01:00")
+        texts = self.daily()[3:]
+        self.assertEqual(len(texts), 3, texts)
+        [g1] = [b for b in texts if "第1网格" in b]
+        self.assertIn("昨日新收1件", g1)
+        self.assertIn("待接单1件", g1)
+        self.assertIn("超时1件", g1)                 # nobody accepted it
+        self.site.once(at="2026-11-27 09:00:00")    # once a day
+        self.assertEqual(len(self.daily()), 6)
+        self.site.once(at="2026-11-28 08:05:00")
+        self.assertEqual(len(self.daily()), 9)
+        self.assertIn("昨日新收0件", [b for b in self.daily()[6:] if "第1网格" in b][0])
+
+
 if __name__ == "__main__":
     unittest.main()

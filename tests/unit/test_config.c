@@ -585,6 +585,23 @@ static const struct broken {
 	    "3: provider: 'max_response' must be between 1024 and 16777216, not 16777217",
 	    "4: provider: 'status_timeout' must be between 1 and 2592000 seconds, not 2592001",
 	    "4: provider: 'cafile' must not be empty (leave it out for the system's CAs)" } },
+	{ "workflow and the SMS economy",
+	  "workflow = {\n"
+	  "  day_end = \"18\";\n"
+	  "  daily_summary = \"25:00\";\n"
+	  "  merge_window = -1.0;\n"
+	  "  urgent = \"2d\";\n"
+	  "  calendar = \"/nonexistent/cal.txt\"; };\n"
+	  "limits = { quiet_hours = \"22:00\"; per_hour = 0; };\n"
+	  "categories = ( { id = \"x\"; keywords = [ \"X\" ]; accept = \"soon\"; } );\n",
+	  { "2: workflow: 'day_end' must be a time of day like \"18:00\", not \"18\"",
+	    "3: workflow: 'daily_summary' must be a time of day like \"08:00\" (or \"\" for none), not \"25:00\"",
+	    "4: workflow: 'merge_window' must be between 0 and 604800 seconds",
+	    "5: workflow: 'urgent' must be a time limit like \"30m\", \"2h\", \"3wd\" (working days), \"eod\" (end of the working day) or \"none\", not \"2d\"",
+	    "6: workflow: calendar: /nonexistent/cal.txt: No such file or directory",
+	    "7: limits: 'quiet_hours' must be like \"21:30-07:30\" (or \"\" for none), not \"22:00\"",
+	    "7: limits: 'per_hour' must be between 1 and 1000, not 0",
+	    "8: category 'x': 'accept' must be a time limit like \"30m\", \"2h\", \"3wd\" (working days), \"eod\" (end of the working day) or \"none\", not \"soon\"" } },
 };
 
 static void test_broken(void **state)

@@ -13,44 +13,15 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "android.h"
-#include "text.h"
+#include "jsonbody.h"
 #include "util.h"
-
-/* Parse bytes as JSON after repairing invalid UTF-8; NUL escapes allowed. */
-static json_t *load(const char *body, size_t len, char *why, size_t whysize)
-{
-	json_error_t je;
-	char *fixed = text_utf8_fix(body ? body : "", body ? len : 0, NULL);
-	json_t *j = json_loads(fixed, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
-
-	free(fixed);
-	if (!j && why)
-		snprintf(why, whysize, "malformed JSON (%s)", je.text);
-	return j;
-}
 
 /* A string member, NULL unless it is a string. */
 static const char *jstr(const json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
-}
-
-/* A stable id for an entry that came without one: hash of what it says. */
-static char *entry_hash(const json_t *m)
-{
-	char *dump = json_dumps(m, JSON_SORT_KEYS | JSON_COMPACT);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	char hex[2 * EVP_MAX_MD_SIZE + 8] = "sha256:";
-
-	EVP_Digest(dump ? dump : "", dump ? strlen(dump) : 0, md, &n, EVP_sha256(), NULL);
-	free(dump);
-	for (unsigned i = 0; i < n; i++)
-		snprintf(hex + 7 + 2 * i, 3, "%02x", md[i]);
-	return xstrdup(hex);
 }
 
 /* A usable id: a non-empty string without NUL, shorter than 256 bytes. */
@@ -71,7 +42,7 @@ static void decode_item(const json_t *m, struct android_in *in)
 	const char *created = jstr(m, "createdAt");
 
 	in->msg.kind = PROVIDER_MSG_SMS;
-	in->msg.id = id ? xstrdup(id) : entry_hash(m);
+	in->msg.id = id ? xstrdup(id) : jsonbody_hash_id(m);
 	in->msg.from = xstrdup(jstr(m, "sender"));
 	in->msg.body_len = json_is_string(body) ? json_string_length(body) : 0;
 	in->msg.body = xmalloc(in->msg.body_len + 1);
@@ -91,7 +62,7 @@ static void decode_item(const json_t *m, struct android_in *in)
 int android_decode_inbox(const char *body, size_t len, struct android_in **ret_items,
 			 size_t *ret_n, size_t *ret_raw, char *why, size_t whysize)
 {
-	json_t *j = load(body, len, why, whysize), *m;
+	json_t *j = jsonbody_parse(body, len, why, whysize), *m;
 	struct android_in *items;
 	size_t i, n = 0;
 
@@ -134,7 +105,7 @@ void android_in_free(struct android_in *items, size_t n)
 const char *android_error_text(long status, const char *body, size_t len, char *out,
 			       size_t size)
 {
-	json_t *j = load(body, len, NULL, 0);
+	json_t *j = jsonbody_parse(body, len, NULL, 0);
 	const char *msg = json_is_object(j) ? jstr(j, "message") : NULL;
 	const json_t *code = json_is_object(j) ? json_object_get(j, "code") : NULL;
 
@@ -163,7 +134,7 @@ void android_decode_send(long status, const char *body, size_t len, const char *
 	res->error[0] = '\0';
 	if (status >= 200 && status < 300) {
 		/* accepted: the text is the gateway's now, even if the body is odd */
-		j = load(body, len, NULL, 0);
+		j = jsonbody_parse(body, len, NULL, 0);
 		pid = json_is_object(j) ? jstr(j, "id") : NULL;
 		str_copy(res->provider_id, sizeof(res->provider_id), pid && *pid ? pid : id);
 		json_decref(j);
@@ -211,7 +182,7 @@ void android_decode_state(long status, const char *body, size_t len,
 		st->err = status == 404 ? -ENOENT : transient(status) ? -EAGAIN : -EINVAL;
 		return;
 	}
-	j = load(body, len, why, sizeof(why));
+	j = jsonbody_parse(body, len, why, sizeof(why));
 	state = json_is_object(j) ? jstr(j, "state") : NULL;
 	if (!state) {
 		snprintf(st->error, sizeof(st->error), "%s",

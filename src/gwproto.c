@@ -10,25 +10,9 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
-
 #include "gwproto.h"
-#include "text.h"
+#include "jsonbody.h"
 #include "util.h"
-
-/* Parse a body as JSON, repairing invalid UTF-8 first (U+FFFD). */
-static json_t *parse_json(const char *body, size_t len, char *why, size_t whysize)
-{
-	json_error_t je;
-	char *fixed = text_utf8_fix(body ? body : "", body ? len : 0, NULL);
-	/* \u0000 is kept: bodies are byte strings with a length */
-	json_t *j = json_loads(fixed, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
-
-	free(fixed);
-	if (!j)
-		snprintf(why, whysize, "malformed JSON (%s)", je.text);
-	return j;
-}
 
 /* RFC 3339 in UTC ("Z", fractional seconds allowed); 0 if absent or not that. */
 static int64_t parse_time(const char *s)
@@ -41,21 +25,6 @@ static int64_t parse_time(const char *s)
 	if (*end == '.')
 		end += 1 + strspn(end + 1, "0123456789");
 	return (*end == 'Z' && end[1] == '\0') || *end == '\0' ? (int64_t)timegm(&tm) : 0;
-}
-
-/* A stable id for an entry that came without one: hash of what it says. */
-static char *entry_hash(json_t *m)
-{
-	char *dump = json_dumps(m, JSON_SORT_KEYS | JSON_COMPACT);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	char hex[2 * EVP_MAX_MD_SIZE + 8] = "sha256:";
-
-	EVP_Digest(dump ? dump : "", dump ? strlen(dump) : 0, md, &n, EVP_sha256(), NULL);
-	free(dump);
-	for (unsigned i = 0; i < n; i++)
-		snprintf(hex + 7 + 2 * i, 3, "%02x", md[i]);
-	return xstrdup(hex);
 }
 
 /* A string member without a NUL inside, or NULL. */
@@ -73,7 +42,7 @@ static void inbox_entry(json_t *m, struct provider_msg *pm)
 	json_t *jbody = json_object_get(m, "body");
 	const char *body = json_string_value(jbody);
 
-	pm->id = id && *id && strlen(id) < 256 ? xstrdup(id) : entry_hash(m);
+	pm->id = id && *id && strlen(id) < 256 ? xstrdup(id) : jsonbody_hash_id(m);
 	pm->from = xstrdup(get_str(m, "from"));
 	pm->body_len = body ? json_string_length(jbody) : 0;
 	pm->body = xmalloc(pm->body_len + 1);
@@ -89,7 +58,7 @@ static void inbox_entry(json_t *m, struct provider_msg *pm)
 int gwproto_inbox(const char *body, size_t len, struct provider_batch **ret, char *why,
 		  size_t whysize)
 {
-	json_t *j = parse_json(body, len, why, whysize), *msgs, *cur, *m;
+	json_t *j = jsonbody_parse(body, len, why, whysize), *msgs, *cur, *m;
 	struct provider_batch *b;
 	size_t i;
 
@@ -126,7 +95,7 @@ bad:
 void gwproto_send(long status, const char *body, size_t len, struct provider_result *res)
 {
 	char why[8];
-	json_t *j = parse_json(body, len, why, sizeof(why));
+	json_t *j = jsonbody_parse(body, len, why, sizeof(why));
 	json_t *e = json_object_get(j, "error");
 	const char *code = get_str(e, "code"), *msg = get_str(e, "message");
 	const char *id = get_str(j, "id");
@@ -167,7 +136,7 @@ static int delivery_state(json_t *m, char *error, size_t size)
 int gwproto_status(const char *body, size_t len, const int64_t *ids, size_t n,
 		   struct provider_status *each, char *why, size_t whysize)
 {
-	json_t *j = parse_json(body, len, why, whysize), *msgs, *m;
+	json_t *j = jsonbody_parse(body, len, why, whysize), *msgs, *m;
 	size_t i, k;
 
 	if (!j)

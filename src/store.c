@@ -1106,15 +1106,17 @@ static int outbox_collect(sqlite3_stmt *st, struct outbox_msg **ret, size_t *ret
 static const char sql_outbox_due[] =
 	"SELECT " OUTBOX_COLS " FROM outbox WHERE status = 'queued' AND next_attempt <= ?1"
 	" ORDER BY next_attempt, id LIMIT ?2";
-int store_outbox_due(struct store *s, int64_t now, size_t limit,
-		     int (*fn)(void *ud, const struct outbox_msg *m), void *ud)
+/*
+ * Run st (?1 now, ?2 limit) and call fn for each row. The rows are
+ * collected first: callers mark them, which moves them in the index.
+ */
+static int outbox_due_rows(sqlite3_stmt *st, int64_t now, size_t limit,
+			   int (*fn)(void *ud, const struct outbox_msg *m), void *ud)
 {
-	sqlite3_stmt *st = stmt(s, Q_OUTBOX_DUE);
 	struct outbox_msg *v;
 	size_t n, i;
 	int r;
 
-	/* rows are collected first: callers mark them, which moves them in the index */
 	if (bind_int(st, 1, now) ||
 	    bind_int(st, 2, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit))
 		return fail(st);
@@ -1125,6 +1127,12 @@ int store_outbox_due(struct store *s, int64_t now, size_t limit,
 		outbox_msg_release(&v[i]);
 	free(v);
 	return r;
+}
+
+int store_outbox_due(struct store *s, int64_t now, size_t limit,
+		     int (*fn)(void *ud, const struct outbox_msg *m), void *ud)
+{
+	return outbox_due_rows(stmt(s, Q_OUTBOX_DUE), now, limit, fn, ud);
 }
 
 static const char sql_outbox_next_due[] =
@@ -1156,21 +1164,7 @@ static const char sql_outbox_checks_due[] =
 int store_outbox_checks_due(struct store *s, int64_t now, size_t limit,
 			    int (*fn)(void *ud, const struct outbox_msg *m), void *ud)
 {
-	sqlite3_stmt *st = stmt(s, Q_OUTBOX_CHECKS_DUE);
-	struct outbox_msg *v;
-	size_t n, i;
-	int r;
-
-	if (bind_int(st, 1, now) ||
-	    bind_int(st, 2, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit))
-		return fail(st);
-	r = outbox_collect(st, &v, &n);
-	for (i = 0; r == 0 && i < n; i++)
-		r = fn(ud, &v[i]);
-	for (i = 0; i < n; i++)
-		outbox_msg_release(&v[i]);
-	free(v);
-	return r;
+	return outbox_due_rows(stmt(s, Q_OUTBOX_CHECKS_DUE), now, limit, fn, ud);
 }
 
 static const char sql_outbox_next_check[] =

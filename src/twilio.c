@@ -12,27 +12,21 @@
 
 #include <jansson.h>
 
-#include "text.h"
+#include "jsonbody.h"
 #include "twilio.h"
 #include "util.h"
 
 /* Parse len bytes as JSON after repairing invalid UTF-8. NULL + why on error. */
 static json_t *load(const char *body, size_t len, char *why, size_t whysize)
 {
-	json_error_t je;
-	char *fixed;
 	json_t *j;
 
 	if (!body) {
 		snprintf(why, whysize, "empty answer");
 		return NULL;
 	}
-	fixed = text_utf8_fix(body, len, NULL);
-	j = json_loads(fixed, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
-	free(fixed);
-	if (!j)
-		snprintf(why, whysize, "malformed JSON (%s)", je.text);
-	else if (!json_is_object(j)) {
+	j = jsonbody_parse(body, len, why, whysize);
+	if (j && !json_is_object(j)) {
 		snprintf(why, whysize, "JSON answer is not an object");
 		json_decref(j);
 		j = NULL;

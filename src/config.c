@@ -2013,11 +2013,6 @@ static struct config *config_defaults(const char *path)
 	c->wf.rating_window = DEFAULT_RATING_WINDOW;
 	c->wf.merge_window = 3600;
 	c->wf.daily_summary = -1;
-	c->limits.quiet_start = 21 * 60 + 30;
-	c->limits.quiet_end = 7 * 60 + 30;
-	c->limits.per_hour = 5;
-	c->limits.per_day = 20;
-	c->limits.alert_per_hour = 1000;
 	c->provider.type = xstrdup("spool");
 	c->provider.inbox = xstrdup(DEFAULT_INBOX);
 	c->provider.outbox = xstrdup(DEFAULT_OUTBOX);
@@ -2034,6 +2029,8 @@ static struct config *config_defaults(const char *path)
 	c->limits = (struct limits){
 		.notice_segments = 2, .reply_segments = 1, .max_body = 16384, .batch = 500,
 		.send_attempts = 8, .retry_min = 5, .retry_max = 900,
+		.quiet_start = 21 * 60 + 30, .quiet_end = 7 * 60 + 30, .per_hour = 5, .per_day = 20,
+		.alert_per_hour = 1000,
 	};
 	return c;
 }

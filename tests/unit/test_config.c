@@ -190,6 +190,17 @@ static void check_default_rest(const struct config *c)
 	assert_int_equal(c->limits.send_attempts, 8);
 	assert_true(c->limits.retry_min == 5);
 	assert_true(c->limits.retry_max == 900);
+	assert_int_equal(c->limits.quiet_start, 21 * 60 + 30);
+	assert_int_equal(c->limits.quiet_end, 7 * 60 + 30);
+	assert_int_equal(c->limits.per_hour, 5);
+	assert_int_equal(c->limits.per_day, 20);
+	assert_int_equal(c->limits.alert_per_hour, 1000);
+	assert_true(c->wf.merge_window == 3600);
+	assert_true(c->wf.rating_window == 3 * 86400);
+	assert_int_equal(c->wf.daily_summary, -1);
+	assert_int_equal(c->wf.day_end, 18 * 60);
+	assert_non_null(c->wf.calendar);
+	assert_true(c->wf.n_urgent_words >= 4);
 	assert_int_equal(c->log_level, LOG_INFO);
 	assert_true(c->mask_phones);
 	for (int t = 0; t < _TMPL_MAX; t++)

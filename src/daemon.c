@@ -17,10 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "calendar.h"
 #include "daemon.h"
 #include "intake.h"
 #include "log.h"
@@ -248,6 +250,18 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
+/* Deadlines in a year the calendar knows nothing about count weekends only: say so. */
+static void daemon_check_calendar(struct daemon *d)
+{
+	time_t now = (time_t)util_now();
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	if (!calendar_covers(d->cfg->wf.calendar, tm.tm_year + 1900))
+		log_warn("the working-day calendar has no holidays for %d: deadlines there count "
+			 "weekends only (see workflow.calendar)", tm.tm_year + 1900);
+}
+
 /* SIGHUP: load, validate, swap; on any error keep running on the old config. */
 static void daemon_reload(struct daemon *d)
 {
@@ -300,6 +314,7 @@ static void daemon_reload(struct daemon *d)
 	log_set_level(nc->log_level);
 	log_set_mask_phones(nc->mask_phones);
 	log_info("configuration reloaded from %s", nc->path);
+	daemon_check_calendar(d);
 	on_wake(d);
 out:
 	sd_notify(false, "READY=1");
@@ -425,6 +440,7 @@ int daemon_run(struct daemon *d, bool once)
 	r = daemon_setup_loop(d);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "event loop setup");
+	daemon_check_calendar(d);
 	if (!once) {
 		sd_notify(false, "READY=1");
 		daemon_status(d);

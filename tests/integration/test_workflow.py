@@ -82,6 +82,12 @@ class Workflow(gl.SiteCase):
         self.assertEqual(t["accept_due"], "2026-02-13T10:45:00+08:00")
         self.assertFalse(t["urgent"])
 
+    def test_a_year_without_holiday_data_is_reported(self):
+        self.at("2026-11-26 09:00:00")
+        self.assertNotIn("no holidays", self.site.all_logs().decode("utf-8", "replace"))
+        self.at("2027-03-01 09:00:00")             # the built-in calendar holds 2026 only
+        self.assertIn("no holidays for 2027", self.site.all_logs().decode("utf-8", "replace"))
+
     def test_urgent_words_shorten_the_limit(self):
         self.at("2026-11-26 09:00:00", R1, "报修 寇庄西路6号院 厨房漏水了")
         t = self.site.ticket(1001)

@@ -1,0 +1,2 @@
+build-dev/obj/calendar_cn.o: src/calendar_cn.c include/calendar.h
+include/calendar.h:

@@ -1,0 +1,15 @@
+build-dev/obj/gridlinectl.o: src/gridlinectl.c include/config.h \
+ include/deadline.h include/calendar.h include/text.h include/csv.h \
+ include/log.h include/store.h include/ticket.h include/text.h \
+ include/ticket.h include/util.h
+include/config.h:
+include/deadline.h:
+include/calendar.h:
+include/text.h:
+include/csv.h:
+include/log.h:
+include/store.h:
+include/ticket.h:
+include/text.h:
+include/ticket.h:
+include/util.h:

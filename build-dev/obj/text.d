@@ -1,0 +1,3 @@
+build-dev/obj/text.o: src/text.c include/text.h include/util.h
+include/text.h:
+include/util.h:

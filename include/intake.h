@@ -7,6 +7,7 @@
 #ifndef GRIDLINE_INTAKE_H
 #define GRIDLINE_INTAKE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -53,5 +54,58 @@ int intake_tick(struct intake *in, int64_t now);
 int intake_daily(struct intake *in, int64_t now);
 /* When the next daily text is due (epoch seconds; may be <= now), or 0 when off. */
 int64_t intake_daily_next(struct intake *in, int64_t now);
+
+/*
+ * The phone side of the hotline (gridlinectl ticket ...). Each of these
+ * runs inside the caller's transaction (one per command: store_begin()
+ * ... store_commit(), rolled back on any error), queues its texts in the
+ * outbox for gridlined to send, and never sends anything itself.
+ *
+ * operator_id must be the id of a configured worker whose role is
+ * "operator"; the history names the actor "operator:<id>". On a refusal
+ * nothing has been written and err (errsize bytes, may be NULL) holds a
+ * one-line reason for the operator, in English.
+ */
+
+/*
+ * A request taken by phone: the same ticket, routing, notices and
+ * acknowledgement text to the resident as an SMS "<category keyword>
+ * <text>" from phone would get (see new_ticket in intake.c), recorded with
+ * channel "phone" and a "created" event by operator:<operator_id>.
+ * phone is normalised with the configuration's country_code; category is
+ * a configured category id ("unclassified" is not one); text is the
+ * request, valid UTF-8, not blank (cut to limits.max_body like an SMS).
+ * Returns 0 and the new ticket id in *ret_id; -EINVAL (bad phone,
+ * unknown category, blank or invalid text, operator_id not an operator),
+ * or another negative errno from the store (*ret_id untouched).
+ */
+int intake_phone_ticket(struct intake *in, const char *phone, const char *category,
+			const char *text, const char *operator_id, int64_t now, int64_t *ret_id,
+			char *err, size_t errsize);
+
+/* What an operator does to an existing ticket. */
+enum intake_op {
+	INTAKE_OP_ASSIGN,  /* arg: worker id; the new assignee gets the new-ticket notice,
+			    * a previous other assignee the handed-over text */
+	INTAKE_OP_CLOSE,   /* arg: note or NULL; nobody is texted */
+	INTAKE_OP_REOPEN,  /* arg unused; the assignee gets the new-ticket notice again
+			    * (no assignee: back to "new" and the operators' queue) */
+	INTAKE_OP_NOTE,    /* arg: the note; an event, no change, nobody texted */
+	_INTAKE_OP_MAX,
+};
+
+/*
+ * Apply op to ticket `ticket` as operator operator_id: authority and
+ * legality through ticket_authorize() / ticket_next() with an operator
+ * actor, one store_ticket_update() (not for a note) and one history event
+ * (events "assign", "close", "reopen", "note"; detail: the worker id, the
+ * note), and the texts said above. Returns 0; -ENOENT no such ticket;
+ * -EINVAL unknown worker, blank or invalid note, operator_id not an
+ * operator; -EPERM the action is not allowed in the ticket's state
+ * (closing a cancelled ticket); -EACCES refused by ticket_authorize(); or
+ * another negative errno from the store.
+ */
+int intake_operator(struct intake *in, int64_t ticket, enum intake_op op, const char *arg,
+		    const char *operator_id, int64_t now, char *err, size_t errsize);
 
 #endif

@@ -4,7 +4,10 @@
  * curl style). Every verb reads the configuration; the reading verbs open
  * the database readonly, so they are safe while gridlined runs (WAL lets
  * readers through a writer's transaction); `residents import` writes the
- * whole file in one transaction.
+ * whole file in one transaction, and the operators' ticket verbs (new,
+ * assign, close, reopen, note — intake_phone_ticket() and
+ * intake_operator()) one transaction each, queueing their texts for the
+ * daemon to send.
  *
  * Output is for a terminal by default: a table whose cells pass through
  * text_escape() (SMS text never puts a control character or an escape
@@ -36,6 +39,7 @@
 
 #include "config.h"
 #include "csv.h"
+#include "intake.h"
 #include "log.h"
 #include "store.h"
 #include "text.h"
@@ -421,7 +425,8 @@ static bool parse_int64(const char *s, int64_t max, int64_t *ret)
  * Options shared by the verbs: --json, --all, -h. Returns -1 when done,
  * else the option character for the caller to handle (EXIT_USAGE as '?').
  */
-enum { OPT_JSON = 0x100, OPT_ALL, OPT_STATUS, OPT_GRID, OPT_PHONE, OPT_LIMIT };
+enum { OPT_JSON = 0x100, OPT_ALL, OPT_STATUS, OPT_GRID, OPT_PHONE, OPT_LIMIT,
+       OPT_CATEGORY, OPT_TEXT, OPT_NOTE, OPT_OPERATOR };
 
 static const struct option verb_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -430,6 +435,10 @@ static const struct option verb_options[] = {
 	{ "grid", required_argument, NULL, OPT_GRID },
 	{ "phone", required_argument, NULL, OPT_PHONE },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "category", required_argument, NULL, OPT_CATEGORY },
+	{ "text", required_argument, NULL, OPT_TEXT },
+	{ "note", required_argument, NULL, OPT_NOTE },
+	{ "operator", required_argument, NULL, OPT_OPERATOR },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -760,6 +769,211 @@ static int cmd_ticket_show(struct ctl *c, int argc, char **argv)
 		return list_end(&lc);
 	json_object_set_new(obj, "events", lc.arr);
 	return json_print(obj) < 0 ? EXIT_RUNTIME : 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * ticket new, assign, close, reopen, note: the phone side of the hotline.
+ * One transaction per command (BEGIN IMMEDIATE waits out the daemon's
+ * transaction in hand); the texts are only queued, gridlined sends them
+ * on its next poll.
+ */
+
+struct write_args {
+	const char *verb;         /* "ticket assign", for messages */
+	enum intake_op op;        /* _INTAKE_OP_MAX: ticket new */
+	bool json;
+	int64_t id;
+	const char *arg;          /* WORKER, TEXT (note) or --note (close) */
+	const char *phone, *category, *text, *operator_id;
+};
+
+/* Options of a writing verb; 0, -1 after -h, or an exit code. */
+static int write_options(int argc, char **argv, const int *allowed, struct write_args *a)
+{
+	int o;
+
+	while ((o = verb_getopt(argc, argv, allowed)) != -1) {
+		switch (o) {
+		case 'h': usage(stdout); return -1;
+		case OPT_JSON: a->json = true; break;
+		case OPT_PHONE: a->phone = optarg; break;
+		case OPT_CATEGORY: a->category = optarg; break;
+		case OPT_TEXT: a->text = optarg; break;
+		case OPT_NOTE: a->arg = optarg; break;
+		case OPT_OPERATOR: a->operator_id = optarg; break;
+		default: return usage_fail();
+		}
+	}
+	if (!a->operator_id || !*a->operator_id)
+		return usage_error("%s: --operator X is required (X: an operator's worker id)", a->verb);
+	return 0;
+}
+
+/* Positional arguments: ID, then n_more more (into a->arg). */
+static int write_positionals(int argc, char **argv, int n_more, const char *what,
+			     struct write_args *a)
+{
+	if (argc - optind != 1 + n_more)
+		return usage_error("%s wants %s", a->verb, what);
+	if (!parse_int64(argv[optind], INT64_MAX, &a->id))
+		return usage_error("not a ticket id: '%s'", argv[optind]);
+	if (n_more)
+		a->arg = argv[optind + 1];
+	return 0;
+}
+
+/* Blank = only white space; the usage check before the database is opened. */
+static bool blank(const char *s)
+{
+	return !s || !s[strspn(s, " \t\r\n")];
+}
+
+/* What was done, on stdout: the ticket as JSON, the id (new) or a line. */
+static int write_report(struct ctl *c, const struct write_args *a)
+{
+	struct ticket t = { 0 };
+	int r = store_ticket_get(c->store, a->id, &t);
+
+	if (r < 0)
+		return store_failed(c, "reading the ticket back", r);
+	if (a->json)
+		r = json_print(ticket_json(&t)) < 0 ? EXIT_RUNTIME : 0;
+	else if (a->op == _INTAKE_OP_MAX)
+		printf("%lld\n", (long long)t.id);
+	else if (a->op == INTAKE_OP_NOTE)
+		printf("ticket %lld: note added\n", (long long)t.id);
+	else
+		printf("ticket %lld: %s%s%s\n", (long long)t.id, ticket_status_name(t.status),
+		       *t.assignee ? ", assignee " : "", t.assignee);
+	ticket_release(&t);
+	return r;
+}
+
+/* The intake call of a writing verb, inside the caller's transaction. */
+static int write_apply(struct ctl *c, struct intake *in, struct write_args *a, char *err,
+		       size_t size)
+{
+	int64_t now = util_now();
+
+	if (a->op == _INTAKE_OP_MAX)
+		return intake_phone_ticket(in, a->phone, a->category, a->text, a->operator_id, now,
+					   &a->id, err, size);
+	return intake_operator(in, a->id, a->op, a->arg, a->operator_id, now, err, size);
+}
+
+/* Open the database for writing and run the verb in one transaction. */
+static int write_run(struct ctl *c, struct write_args *a)
+{
+	struct intake *in;
+	char err[512] = "";
+	int r = c->cfg ? ctl_open_store(c, false) : ctl_setup(c, false, false);
+
+	if (r != 0)
+		return r;
+	/* the journal keeps the history of operators' changes; a terminal gets stdout */
+	if (!log_to_journal())
+		log_set_level(LOG_WARNING);
+	log_set_mask_phones(c->cfg->mask_phones);
+	r = store_begin(c->store);
+	if (r < 0)
+		return store_failed(c, "starting a transaction", r);
+	in = intake_new(c->cfg, c->store);
+	r = write_apply(c, in, a, err, sizeof(err));
+	intake_free(in);
+	if (r == 0)
+		r = store_commit(c->store);
+	if (r < 0) {
+		int e = EXIT_RUNTIME;
+		char *esc = escape_dup(err);
+
+		if (*err)
+			fprintf(stderr, PROG ": %s\n", esc);
+		else
+			e = store_failed(c, a->verb, r);
+		free(esc);
+		store_rollback(c->store);
+		return e;
+	}
+	return write_report(c, a);
+}
+
+static int cmd_ticket_new(struct ctl *c, int argc, char **argv)
+{
+	static const int allowed[] = { OPT_JSON, OPT_PHONE, OPT_CATEGORY, OPT_TEXT, OPT_OPERATOR, 0 };
+	struct write_args a = { .verb = "ticket new", .op = _INTAKE_OP_MAX };
+	char phone[STORE_ID_MAX];
+	int r = write_options(argc, argv, allowed, &a);
+
+	if (r != 0)
+		return r < 0 ? 0 : r;
+	if (optind < argc)
+		return usage_error("ticket new: unexpected argument '%s'", argv[optind]);
+	if (!a.phone || !a.category || !a.text)
+		return usage_error("ticket new wants --phone, --category and --text");
+	if (blank(a.text))
+		return usage_error("ticket new: --text is empty");
+	r = ctl_load_config(c);
+	if (r != 0)
+		return r;
+	if (phone_normalize(a.phone, c->cfg->country_code, phone, sizeof(phone)) < 0)
+		return usage_error("not a phone number: '%s'", a.phone);
+	return write_run(c, &a);
+}
+
+static int cmd_ticket_assign(struct ctl *c, int argc, char **argv)
+{
+	static const int allowed[] = { OPT_JSON, OPT_OPERATOR, 0 };
+	struct write_args a = { .verb = "ticket assign", .op = INTAKE_OP_ASSIGN };
+	int r = write_options(argc, argv, allowed, &a);
+
+	if (r == 0)
+		r = write_positionals(argc, argv, 1, "a ticket id and a worker id", &a);
+	if (r != 0)
+		return r < 0 ? 0 : r;
+	return write_run(c, &a);
+}
+
+static int cmd_ticket_close(struct ctl *c, int argc, char **argv)
+{
+	static const int allowed[] = { OPT_JSON, OPT_NOTE, OPT_OPERATOR, 0 };
+	struct write_args a = { .verb = "ticket close", .op = INTAKE_OP_CLOSE };
+	int r = write_options(argc, argv, allowed, &a);
+
+	if (r == 0)
+		r = write_positionals(argc, argv, 0, "one ticket id", &a);
+	if (r != 0)
+		return r < 0 ? 0 : r;
+	if (a.arg && blank(a.arg))
+		return usage_error("ticket close: --note is empty");
+	return write_run(c, &a);
+}
+
+static int cmd_ticket_reopen(struct ctl *c, int argc, char **argv)
+{
+	static const int allowed[] = { OPT_JSON, OPT_OPERATOR, 0 };
+	struct write_args a = { .verb = "ticket reopen", .op = INTAKE_OP_REOPEN };
+	int r = write_options(argc, argv, allowed, &a);
+
+	if (r == 0)
+		r = write_positionals(argc, argv, 0, "one ticket id", &a);
+	if (r != 0)
+		return r < 0 ? 0 : r;
+	return write_run(c, &a);
+}
+
+static int cmd_ticket_note(struct ctl *c, int argc, char **argv)
+{
+	static const int allowed[] = { OPT_JSON, OPT_OPERATOR, 0 };
+	struct write_args a = { .verb = "ticket note", .op = INTAKE_OP_NOTE };
+	int r = write_options(argc, argv, allowed, &a);
+
+	if (r == 0)
+		r = write_positionals(argc, argv, 1, "a ticket id and the note's TEXT", &a);
+	if (r != 0)
+		return r < 0 ? 0 : r;
+	if (blank(a.arg))
+		return usage_error("ticket note: the note is empty");
+	return write_run(c, &a);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1334,6 +1548,12 @@ static const struct verb verbs[] = {
 	{ "tickets", NULL, cmd_tickets,
 	  "tickets [--status STATUS|open] [--grid G] [--phone P] [--limit N] [--json]" },
 	{ "ticket", "show", cmd_ticket_show, "ticket show ID [--json]" },
+	{ "ticket", "new", cmd_ticket_new,
+	  "ticket new --phone P --category C --text T --operator X [--json]" },
+	{ "ticket", "assign", cmd_ticket_assign, "ticket assign ID WORKER --operator X [--json]" },
+	{ "ticket", "close", cmd_ticket_close, "ticket close ID [--note T] --operator X [--json]" },
+	{ "ticket", "reopen", cmd_ticket_reopen, "ticket reopen ID --operator X [--json]" },
+	{ "ticket", "note", cmd_ticket_note, "ticket note ID TEXT --operator X [--json]" },
 	{ "residents", "import", cmd_residents_import, "residents import FILE" },
 	{ "residents", NULL, cmd_residents, "residents [--json]" },
 	{ "workers", NULL, cmd_workers, "workers [--json]" },

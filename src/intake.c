@@ -7,8 +7,12 @@
  * answer, or a short refusal); notices to workers and residents are
  * further rows. Every ticket change is one store_ticket_update() plus one
  * history event naming the actor and the message that caused it.
+ *
+ * The phone side of the hotline (gridlinectl ticket new/assign/close/
+ * reopen/note) goes through the same functions, at the end of the file.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +46,8 @@ struct msg_ctx {
 	char actor[STORE_ID_MAX + 16];   /* for the history */
 	bool replied;
 	bool urgent;                     /* the ticket in hand is urgent: its notices are never held */
+	const char *channel;             /* new tickets: "phone", or NULL for "sms" */
+	int64_t ticket;                  /* the ticket new_ticket() created, 0 before */
 };
 
 /* Template variables; unset ones render as "". */
@@ -170,7 +176,8 @@ static int queue_plain(struct msg_ctx *mc, enum tmpl_id id, const char *to, cons
 /* Is to the sender of the message being answered (a direct reply)? */
 static bool is_direct(const struct msg_ctx *mc, const char *to)
 {
-	return mc->inbound_id && mc->sender && strcmp(mc->sender, to) == 0;
+	/* a text just received, or a call an operator is taking down (phone intake) */
+	return (mc->inbound_id || mc->channel) && mc->sender && strcmp(mc->sender, to) == 0;
 }
 
 static int local_minute(int64_t t);
@@ -553,6 +560,7 @@ static int merge_report(struct msg_ctx *mc, const struct category *cat, const ch
 		return 0;
 	if (r < 0 || (r = store_ticket_get(mc->in->store, id, &t)) < 0)
 		return r;
+	mc->ticket = id;   /* the ticket this report now belongs to */
 	if (strcmp(t.phone, mc->sender) != 0)
 		r = store_reporter_add(mc->in->store, id, mc->sender, mc->inbound_id, mc->now);
 	snprintf(detail, sizeof(detail), "another report of it from %s", mc->sender);
@@ -613,7 +621,7 @@ static int new_ticket(struct msg_ctx *mc, const struct category *cat, const char
 	t.text = cut_copy(text, c->limits.max_body);
 	if (rt.address)
 		str_copy(t.address, sizeof(t.address), rt.address);
-	str_copy(t.channel, sizeof(t.channel), "sms");
+	str_copy(t.channel, sizeof(t.channel), mc->channel ? mc->channel : "sms");
 	t.inbound_id = mc->inbound_id;
 	t.created_at = t.updated_at = mc->now;
 	clock_start(c, &t);
@@ -622,6 +630,7 @@ static int new_ticket(struct msg_ctx *mc, const struct category *cat, const char
 	r = store_ticket_add(mc->in->store, &t, &t.id);
 	if (r < 0)
 		goto out;
+	mc->ticket = t.id;
 	snprintf(detail, sizeof(detail), "category %s; grid %s by %s", t.category,
 		 rt.grid ? rt.grid->id : "none", route_source_name(rt.source));
 	r = store_event_add(mc->in->store, t.id, mc->now, mc->actor, "created", NULL, "new", detail,
@@ -1509,4 +1518,236 @@ int intake_daily(struct intake *in, int64_t now)
 	if (r == 0)
 		log_info("daily summary for %zu grid(s) queued to their leaders", in->cfg->n_grids);
 	return r < 0 ? r : 1;
+}
+
+/* ---------------------------------------------------------------------------
+ * The phone side of the hotline: what an operator does with gridlinectl
+ * (ticket new / assign / close / reopen / note). Same ticket, routing,
+ * history and texts as the SMS path above; the caller holds the
+ * transaction.
+ */
+
+/* A refusal: the reason into err (may be NULL; a cut reason is still a reason). */
+static int refuse(char *err, size_t size, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int refuse(char *err, size_t size, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && size) {
+		va_start(ap, fmt);
+		vsnprintf(err, size, fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+/* The configured worker id as an operator acting in mc; -EINVAL otherwise. */
+static int operator_actor(struct msg_ctx *mc, const char *id, const struct worker **ret_w,
+			  char *err, size_t size)
+{
+	const struct worker *w = id ? config_worker(mc->in->cfg, id) : NULL;
+
+	if (!w)
+		return refuse(err, size, -EINVAL, "unknown operator '%s': not a worker of the "
+			      "configuration", id ? id : "");
+	if (w->role != ROLE_OPERATOR)
+		return refuse(err, size, -EINVAL, "%s is not an operator (role %s)", w->id,
+			      worker_role_name(w->role));
+	snprintf(mc->actor, sizeof(mc->actor), "operator:%s", w->id);
+	*ret_w = w;
+	return 0;
+}
+
+/* s trimmed of ASCII white space (heap), or -EINVAL when blank or not UTF-8. */
+static int clean_text(const char *s, const char *what, char **ret, char *err, size_t size)
+{
+	size_t bad = 0, n;
+	char *fixed;
+
+	if (!s)
+		return refuse(err, size, -EINVAL, "%s is missing", what);
+	s += strspn(s, " \t\r\n");
+	n = strlen(s);
+	while (n > 0 && strchr(" \t\r\n", s[n - 1]))
+		n--;
+	if (n == 0)
+		return refuse(err, size, -EINVAL, "%s is empty", what);
+	fixed = text_utf8_fix(s, n, &bad);
+	free(fixed);
+	if (bad)
+		return refuse(err, size, -EINVAL, "%s is not valid UTF-8", what);
+	*ret = xstrndup(s, n);
+	return 0;
+}
+
+/* "repair, errand, service" into buf. */
+static const char *category_ids(const struct config *c, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->n_categories && used < size; i++) {
+		int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", c->categories[i].id);
+
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+	return buf;
+}
+
+int intake_phone_ticket(struct intake *in, const char *phone, const char *category,
+			const char *text, const char *operator_id, int64_t now, int64_t *ret_id,
+			char *err, size_t errsize)
+{
+	struct msg_ctx mc = { .in = in, .now = now, .channel = "phone" };
+	const struct category *cat = category ? config_category(in->cfg, category) : NULL;
+	const struct worker *op;
+	char e164[STORE_ID_MAX], ids[256], *clean = NULL, *norm;
+	int r;
+
+	r = operator_actor(&mc, operator_id, &op, err, errsize);
+	if (r < 0)
+		return r;
+	if (!phone || phone_normalize(phone, in->cfg->country_code, e164, sizeof(e164)) < 0)
+		return refuse(err, errsize, -EINVAL, "not a phone number: '%s'", phone ? phone : "");
+	if (!cat)
+		return refuse(err, errsize, -EINVAL, "unknown category '%s' (configured: %s)",
+			      category ? category : "", category_ids(in->cfg, ids, sizeof(ids)));
+	r = clean_text(text, "the text", &clean, err, errsize);
+	if (r < 0)
+		return r;
+	mc.sender = e164;
+	/* routing reads the normalised text, as for an SMS */
+	norm = text_normalize(clean);
+	r = new_ticket(&mc, cat, clean, norm);
+	free(norm);
+	free(clean);
+	if (r == 0)
+		*ret_id = mc.ticket;
+	return r;
+}
+
+/* Operators' authority (ticket_authorize) and the state machine (ticket_next). */
+static int operator_allowed(const struct worker *op, const struct ticket *t,
+			    enum ticket_action a, enum ticket_status *ret_to, char *err, size_t size)
+{
+	struct actor who = { .kind = ACTOR_OPERATOR, .phone = op->phone, .worker = op->id };
+	struct ticket_ref ref = { t->status, t->phone, t->grid, t->assignee };
+
+	if (ticket_authorize(&who, &ref, a) < 0)
+		return refuse(err, size, -EACCES, "an operator may not %s ticket %lld",
+			      ticket_action_name(a), (long long)t->id);
+	if (ticket_next(t->status, a, ret_to) < 0)
+		return refuse(err, size, -EPERM, "cannot %s ticket %lld: it is %s",
+			      ticket_action_name(a), (long long)t->id, ticket_status_name(t->status));
+	return 0;
+}
+
+/*
+ * Assign t to w: the usual new-ticket notice to w (whose bare replies now
+ * mean t), and to the previous assignee, if another, the handed-over text.
+ */
+static int op_assign(struct msg_ctx *mc, struct ticket *t, enum ticket_status to,
+		     const struct worker *w)
+{
+	const struct worker *old = t->assignee[0] ? config_worker(mc->in->cfg, t->assignee) : NULL;
+	struct vars v = { 0 };
+	int r;
+
+	r = transition(mc, t, to, w->id, -1, "assign", w->id);
+	if (r == 0)
+		r = notify_worker(mc, TMPL_NOTIFY, w, t);
+	if (r == 0 && old && old != w) {
+		vars_ticket(&v, mc->in->cfg, t);
+		r = queue(mc, TMPL_HANDED_OVER, old->phone, t->id, &v);
+	}
+	return r;
+}
+
+/*
+ * Reopen t: back to its assignee with the new-ticket notice; a ticket
+ * without one (closed while new, or its worker gone from the
+ * configuration) goes back to "new" and the operators' queue.
+ */
+static int op_reopen(struct msg_ctx *mc, struct ticket *t, enum ticket_status to)
+{
+	const struct worker *w = t->assignee[0] ? config_worker(mc->in->cfg, t->assignee) : NULL;
+	int r;
+
+	if (w) {
+		r = transition(mc, t, to, NULL, -1, "reopen", NULL);
+		return r < 0 ? r : notify_worker(mc, TMPL_NOTIFY, w, t);
+	}
+	r = transition(mc, t, TS_NEW, "", -1, "reopen", "no assignee: to the operators' queue");
+	return r < 0 ? r : notify_operators(mc, t);
+}
+
+/* A note: one event, no change of state, nobody texted. */
+static int op_note(struct msg_ctx *mc, const struct ticket *t, const char *note)
+{
+	struct log_fields f = { t->id, "note", t->grid[0] ? t->grid : NULL,
+				t->assignee[0] ? t->assignee : NULL };
+	int r = store_event_add(mc->in->store, t->id, mc->now, mc->actor, "note", NULL, NULL, note, 0);
+
+	if (r == 0)
+		log_event(LOG_INFO, &f, "ticket %lld: note by %s", (long long)t->id, mc->actor);
+	return r;
+}
+
+/* Check the arguments of op: the worker for an assignment, the note. */
+static int op_args(struct msg_ctx *mc, enum intake_op op, const char *arg,
+		   const struct worker **ret_w, char **ret_note, char *err, size_t size)
+{
+	if (op == INTAKE_OP_ASSIGN) {
+		*ret_w = arg ? config_worker(mc->in->cfg, arg) : NULL;
+		if (!*ret_w)
+			return refuse(err, size, -EINVAL, "unknown worker '%s'", arg ? arg : "");
+		return 0;
+	}
+	if (op == INTAKE_OP_NOTE || (op == INTAKE_OP_CLOSE && arg))
+		return clean_text(arg, "the note", ret_note, err, size);
+	return 0;
+}
+
+int intake_operator(struct intake *in, int64_t id, enum intake_op op, const char *arg,
+		    const char *operator_id, int64_t now, char *err, size_t errsize)
+{
+	static const enum ticket_action acts[_INTAKE_OP_MAX] = {
+		[INTAKE_OP_ASSIGN] = TA_ASSIGN, [INTAKE_OP_CLOSE] = TA_CLOSE,
+		[INTAKE_OP_REOPEN] = TA_REOPEN,
+	};
+	struct msg_ctx mc = { .in = in, .now = now };
+	const struct worker *op_w, *target = NULL;
+	enum ticket_status to;
+	struct ticket t;
+	char *note = NULL;
+	int r;
+
+	if ((unsigned)op >= _INTAKE_OP_MAX)
+		return refuse(err, errsize, -EINVAL, "unknown operation");
+	r = operator_actor(&mc, operator_id, &op_w, err, errsize);
+	if (r == 0)
+		r = op_args(&mc, op, arg, &target, &note, err, errsize);
+	if (r < 0)
+		return r;
+	r = store_ticket_get(in->store, id, &t);
+	if (r < 0) {
+		free(note);
+		return r == -ENOENT ? refuse(err, errsize, r, "no ticket %lld", (long long)id) : r;
+	}
+	if (op == INTAKE_OP_NOTE)
+		r = op_note(&mc, &t, note);
+	else
+		r = operator_allowed(op_w, &t, acts[op], &to, err, errsize);
+	if (r == 0 && op == INTAKE_OP_ASSIGN)
+		r = op_assign(&mc, &t, to, target);
+	else if (r == 0 && op == INTAKE_OP_CLOSE)
+		r = transition(&mc, &t, to, NULL, -1, "close", note);
+	else if (r == 0 && op == INTAKE_OP_REOPEN)
+		r = op_reopen(&mc, &t, to);
+	ticket_release(&t);
+	free(note);
+	return r;
 }

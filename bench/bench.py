@@ -35,8 +35,8 @@ country_code = "86";
 poll_interval = {poll};
 provider = {{ type = "spool"; inbox = "{d}/in"; outbox = "{d}/out"; }};
 log = {{ level = "warning"; }};
-# the backlog is 10,000 separate tickets: no merging, no quiet hours
-limits = {{ quiet_hours = ""; }};
+# the backlog is 10,000 separate tickets: no merging, no quiet hours, no flood alert
+limits = {{ quiet_hours = ""; alert_per_hour = 0; }};
 workflow = {{ merge_window = 0; }};
 grids = (
   {{ id = "g1"; name = "第一网格"; worker = "w01"; addresses = [ "解放南路281号院" ]; }},

@@ -98,6 +98,7 @@ enum tmpl_id {
 	TMPL_MERGED,         /* to a resident whose report joined an open ticket */
 	TMPL_FLOOD,          /* to operators: more texts in an hour than limits.alert_per_hour */
 	TMPL_DAILY,          /* to a grid leader: yesterday's figures ({grid}, {count}, {list}) */
+	TMPL_CLOSED_WORKER,  /* to the assignee: an operator closed the ticket ({note}) */
 	_TMPL_MAX,
 };
 const char *tmpl_name(enum tmpl_id t);

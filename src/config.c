@@ -138,6 +138,7 @@ static const char *const tmpl_names[_TMPL_MAX + 1] = {  /* NULL-terminated */
 	[TMPL_MERGED] = "merged",
 	[TMPL_FLOOD] = "flood",
 	[TMPL_DAILY] = "daily",
+	[TMPL_CLOSED_WORKER] = "closed_worker",
 };
 
 /*
@@ -194,6 +195,7 @@ static const char *const default_templates[_TMPL_MAX] = {
 		"办完会通知您。",
 	[TMPL_FLOOD] = "【热线告警】过去一小时已发出{count}条短信，超过{reason}条的告警线，请检查。",
 	[TMPL_DAILY] = "【网格日报】{grid}昨日新收{count}件；现{list}。",
+	[TMPL_CLOSED_WORKER] = "工单{ticket}（{category}）已由值班员关闭，无需再处理。{note}",
 };
 
 /* Variables every template may use. */

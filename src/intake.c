@@ -1520,6 +1520,21 @@ int intake_daily(struct intake *in, int64_t now)
 	return r < 0 ? r : 1;
 }
 
+/* An operator closes t; a worker who had it in hand is told to stop. */
+static int op_close(struct msg_ctx *mc, struct ticket *t, enum ticket_status to, const char *note)
+{
+	const struct worker *w = t->assignee[0] ? config_worker(mc->in->cfg, t->assignee) : NULL;
+	bool in_hand = t->status == TS_ASSIGNED || t->status == TS_ACCEPTED;
+	struct vars v = { 0 };
+	int r = transition(mc, t, to, NULL, -1, "close", note);
+
+	if (r < 0 || !w || !in_hand)
+		return r;
+	vars_ticket(&v, mc->in->cfg, t);
+	v.v[V_NOTE] = note ? note : "";
+	return queue(mc, TMPL_CLOSED_WORKER, w->phone, t->id, &v);
+}
+
 /* ---------------------------------------------------------------------------
  * The phone side of the hotline: what an operator does with gridlinectl
  * (ticket new / assign / close / reopen / note). Same ticket, routing,
@@ -1744,7 +1759,7 @@ int intake_operator(struct intake *in, int64_t id, enum intake_op op, const char
 	if (r == 0 && op == INTAKE_OP_ASSIGN)
 		r = op_assign(&mc, &t, to, target);
 	else if (r == 0 && op == INTAKE_OP_CLOSE)
-		r = transition(&mc, &t, to, NULL, -1, "close", note);
+		r = op_close(&mc, &t, to, note);
 	else if (r == 0 && op == INTAKE_OP_REOPEN)
 		r = op_reopen(&mc, &t, to);
 	ticket_release(&t);

@@ -183,7 +183,7 @@ class OperatorVerbs(PhoneCase):
         self.text(PHONES["w03"], "1")
         self.assertEqual(self.site.ticket(n)["status"], "accepted")
 
-    def test_close_with_note_texts_nobody(self):
+    def test_close_with_note_tells_only_the_worker(self):
         self.site.residents_import([("13800000001", "王秀英", "寇庄西路6号院3单元", "")])
         n = self.new(R1, "errand", "帮我买点菜")
         self.assertEqual(self.site.ticket(n)["assignee"], "w02")
@@ -194,7 +194,10 @@ class OperatorVerbs(PhoneCase):
         e = self.site.events(n)[-1]
         self.assertEqual((e["actor"], e["event"], e["from_status"], e["to_status"], e["detail"]),
                          ("operator:op1", "close", "assigned", "closed", "电话里已解决"))
-        self.assertEqual(self.site.outbox_rows(), before)
+        new = [r for r in self.site.outbox_rows() if r not in before]
+        self.assertEqual([r["to"] for r in new], [PHONES["w02"]])   # not the resident
+        self.assertIn("无需再处理", new[0]["body"])
+        self.assertIn("电话里已解决", new[0]["body"])
         # closing it again is refused by the state machine
         self.assertRefused(("ticket", "close", str(n), *OP), 1,
                            [f"cannot close ticket {n}", "closed"])

@@ -299,4 +299,77 @@ int store_worker_last_set(struct store *s, const char *worker, int64_t ticket, i
 /* -ENOENT when none. */
 int store_worker_last_get(struct store *s, const char *worker, int64_t *ret_ticket);
 
+/* ---- statistics (gridlinectl stats, export) ---- */
+
+/*
+ * A reporting period and the facts the figures depend on: tickets (and
+ * texts) created in [from, to) count; now decides what is overdue;
+ * owned_within is the seconds after creation an assignment counts as
+ * "owned within one poll".
+ */
+struct store_period {
+	int64_t from;
+	int64_t to;
+	int64_t now;
+	int64_t owned_within;
+};
+
+/* How the figures are grouped: one group, by category id, by grid id. */
+enum store_group { STORE_GROUP_ALL, STORE_GROUP_CATEGORY, STORE_GROUP_GRID };
+
+/* Ticket counts of one group (see docs/gridlinectl.8, stats, for each). */
+struct store_ticket_stats {
+	int64_t received;
+	int64_t owned;            /* an assign/transfer event within owned_within of creation */
+	int64_t accept_due;       /* tickets with an accept deadline */
+	int64_t accepted_on_time; /* of those: accepted_at <= accept_due */
+	int64_t done_due;         /* tickets with a done deadline */
+	int64_t done_on_time;     /* of those: done_at <= done_due */
+	int64_t overdue;          /* open and past the active deadline at now */
+	int64_t rate_asked;       /* 回访 asked */
+	int64_t rated;            /* of those: a rating */
+	int64_t ratings[4];       /* [1], [2], [3]: tickets by (latest) rating */
+};
+
+/*
+ * Ticket counts of the period per group, ordered by key. The key is ""
+ * for STORE_GROUP_ALL, a category id, or a grid id ("" for no grid); it
+ * and the counts are valid only during the call. A group without tickets
+ * is not reported. A non-zero return from fn stops and is returned.
+ */
+int store_stats_tickets(struct store *s, const struct store_period *p, enum store_group g,
+			int (*fn)(void *ud, const char *key, const struct store_ticket_stats *st),
+			void *ud);
+
+/* Which span of a ticket: creation to (first) acceptance, creation to done. */
+enum store_span { STORE_SPAN_ACCEPT, STORE_SPAN_DONE };
+
+/*
+ * Every such span (seconds) of the period's tickets that have one,
+ * ordered by group key, then by length: fn(key, seconds). Keys as for
+ * store_stats_tickets().
+ */
+int store_stats_spans(struct store *s, const struct store_period *p, enum store_group g,
+		      enum store_span span,
+		      int (*fn)(void *ud, const char *key, int64_t seconds), void *ud);
+
+/*
+ * Outbound texts created in the period, per group and status: fn(key,
+ * status, count, segments spent) where segments counts only texts handed
+ * to the provider (sent_at set). STORE_GROUP_ALL counts every text; the
+ * other groups only texts about a ticket, by that ticket's category or
+ * grid (whenever the ticket was created).
+ */
+int store_stats_texts(struct store *s, const struct store_period *p, enum store_group g,
+		      int (*fn)(void *ud, const char *key, enum outbox_status st, int64_t n,
+				int64_t segments),
+		      void *ud);
+
+/*
+ * Tickets created in [from, to), oldest (lowest id) first; same contract
+ * as store_tickets_each().
+ */
+int store_tickets_created(struct store *s, int64_t from, int64_t to,
+			  int (*fn)(void *ud, const struct ticket *t), void *ud);
+
 #endif

@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <locale.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,6 +42,7 @@
 #include "csv.h"
 #include "intake.h"
 #include "log.h"
+#include "stats.h"
 #include "store.h"
 #include "text.h"
 #include "ticket.h"
@@ -309,7 +311,7 @@ static json_t *jtime(int64_t t)
 /* Print v (consumed) on stdout, pretty and UTF-8. */
 static int json_print(json_t *v)
 {
-	int r = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	int r = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 
 	json_decref(v);
 	if (r < 0)
@@ -426,7 +428,7 @@ static bool parse_int64(const char *s, int64_t max, int64_t *ret)
  * else the option character for the caller to handle (EXIT_USAGE as '?').
  */
 enum { OPT_JSON = 0x100, OPT_ALL, OPT_STATUS, OPT_GRID, OPT_PHONE, OPT_LIMIT,
-       OPT_CATEGORY, OPT_TEXT, OPT_NOTE, OPT_OPERATOR };
+       OPT_CATEGORY, OPT_TEXT, OPT_NOTE, OPT_OPERATOR, OPT_SINCE, OPT_UNTIL, OPT_CSV };
 
 static const struct option verb_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -439,6 +441,9 @@ static const struct option verb_options[] = {
 	{ "text", required_argument, NULL, OPT_TEXT },
 	{ "note", required_argument, NULL, OPT_NOTE },
 	{ "operator", required_argument, NULL, OPT_OPERATOR },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "csv", no_argument, NULL, OPT_CSV },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -1533,6 +1538,387 @@ static int cmd_residents_import(struct ctl *c, int argc, char **argv)
 }
 
 /* ---------------------------------------------------------------------------
+ * stats, export: a period of local dates
+ */
+
+struct period_args {
+	bool json;
+	bool csv;
+	const char *since;   /* YYYY-MM-DD or NULL */
+	const char *until;
+};
+
+/* Split a YYYY-MM-DD date; false unless it is one (the day is checked later). */
+static bool date_parse(const char *s, int *y, int *m, int *d)
+{
+	char *end;
+	long v[3];
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return false;
+	v[0] = strtol(s, &end, 10);
+	v[1] = strtol(s + 5, &end, 10);
+	v[2] = strtol(s + 8, &end, 10);
+	if (v[0] < 1970 || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31)
+		return false;
+	*y = (int)v[0];
+	*m = (int)v[1];
+	*d = (int)v[2];
+	return true;
+}
+
+/*
+ * The start of local day s plus add days (epoch seconds), in the time zone
+ * set from the config; false when s is no date ("2026-02-30").
+ */
+static bool date_start(const char *s, int add, int64_t *ret)
+{
+	struct tm tm = { 0 };
+	int y, m, d;
+	time_t t;
+
+	if (!date_parse(s, &y, &m, &d))
+		return false;
+	tm = (struct tm){ .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_isdst = -1 };
+	t = mktime(&tm);
+	if (t == (time_t)-1 || tm.tm_year != y - 1900 || tm.tm_mon != m - 1 || tm.tm_mday != d)
+		return false;
+	if (add) {
+		tm = (struct tm){ .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d + add,
+				  .tm_isdst = -1 };
+		t = mktime(&tm);
+	}
+	*ret = (int64_t)t;
+	return true;
+}
+
+/* Options of stats/export; 0, -1 (help shown) or an exit code. */
+static int period_parse(int argc, char **argv, const int *allowed, struct period_args *a)
+{
+	int64_t t;
+	int o;
+
+	while ((o = verb_getopt(argc, argv, allowed)) != -1) {
+		switch (o) {
+		case 'h': usage(stdout); return -1;
+		case OPT_JSON: a->json = true; break;
+		case OPT_CSV: a->csv = true; break;
+		case OPT_SINCE: a->since = optarg; break;
+		case OPT_UNTIL: a->until = optarg; break;
+		default: return usage_fail();
+		}
+	}
+	if (optind < argc)
+		return usage_error("%s: unexpected argument '%s'", argv[0] + strlen(PROG " "),
+				   argv[optind]);
+	/* the format now; the day itself once the config's time zone is known */
+	if (a->since && !date_start(a->since, 0, &t))
+		return usage_error("--since wants a date YYYY-MM-DD, not '%s'", a->since);
+	if (a->until && !date_start(a->until, 0, &t))
+		return usage_error("--until wants a date YYYY-MM-DD, not '%s'", a->until);
+	if (a->since && a->until && strcmp(a->since, a->until) > 0)
+		return usage_error("--since %s is after --until %s", a->since, a->until);
+	return 0;
+}
+
+/* [from, to) of the period in the config's time zone (unbounded sides open). */
+static void period_range(const struct period_args *a, int64_t *from, int64_t *to)
+{
+	*from = INT64_MIN;
+	*to = INT64_MAX;
+	if (a->since)
+		date_start(a->since, 0, from);
+	if (a->until)
+		date_start(a->until, 1, to);
+}
+
+/* x rounded to `places` decimals, as JSON. */
+static json_t *jround(double x, int places)
+{
+	double k = pow(10, places);
+
+	return json_real(round(x * k) / k);
+}
+
+/* {"on_time": n, "of": m, "rate": n/m or null} */
+static json_t *jratio(const char *name, int64_t n, int64_t of)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, name, json_integer(n));
+	json_object_set_new(o, "of", json_integer(of));
+	json_object_set_new(o, "rate", of ? jround((double)n / (double)of, 4) : json_null());
+	return o;
+}
+
+static json_t *satisfaction_json(const struct store_ticket_stats *t)
+{
+	int64_t rated = t->ratings[1] + t->ratings[2] + t->ratings[3];
+	json_t *o = json_object(), *counts = json_object(), *shares = json_object();
+
+	for (int i = 1; i <= 3; i++) {
+		char k[2] = { (char)('0' + i), '\0' };
+
+		json_object_set_new(counts, k, json_integer(t->ratings[i]));
+		json_object_set_new(shares, k, rated ? jround((double)t->ratings[i] / (double)rated, 4)
+						     : json_null());
+	}
+	json_object_set_new(o, "counts", counts);
+	json_object_set_new(o, "shares", shares);
+	return o;
+}
+
+static json_t *texts_json(const struct stats_figures *f)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "total", json_integer(stats_texts_total(f)));
+	for (int i = 0; i < STATS_N_STATUS; i++)
+		json_object_set_new(o, outbox_status_name((enum outbox_status)i),
+				    json_integer(f->texts[i]));
+	json_object_set_new(o, "segments", json_integer(f->segments));
+	return o;
+}
+
+/* The figures of one group into object o (which it returns). */
+static json_t *figures_json(json_t *o, const struct stats_figures *f)
+{
+	const struct store_ticket_stats *t = &f->t;
+
+	json_object_set_new(o, "received", json_integer(t->received));
+	json_object_set_new(o, "owned_within_poll", json_integer(t->owned));
+	json_object_set_new(o, "accepted_on_time", jratio("on_time", t->accepted_on_time,
+							  t->accept_due));
+	json_object_set_new(o, "done_on_time", jratio("on_time", t->done_on_time, t->done_due));
+	json_object_set_new(o, "overdue", json_integer(t->overdue));
+	json_object_set_new(o, "callback", jratio("rated", t->rated, t->rate_asked));
+	json_object_set_new(o, "satisfaction", satisfaction_json(t));
+	json_object_set_new(o, "median_minutes_to_accept",
+			    f->median_accept_min < 0 ? json_null() : jround(f->median_accept_min, 1));
+	json_object_set_new(o, "median_minutes_to_done",
+			    f->median_done_min < 0 ? json_null() : jround(f->median_done_min, 1));
+	json_object_set_new(o, "texts", texts_json(f));
+	return o;
+}
+
+static json_t *groups_json(const struct stats_group *g, size_t n)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(o, g[i].key, figures_json(json_object(), &g[i].f));
+	return o;
+}
+
+static int stats_print_json(const struct period_args *a, const struct stats_report *rep)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "since", jstr(a->since));
+	json_object_set_new(o, "until", jstr(a->until));
+	json_object_set_new(o, "generated_at", jtime(util_now()));
+	figures_json(o, &rep->all);
+	json_object_set_new(o, "by_category", groups_json(rep->by_category, rep->n_category));
+	json_object_set_new(o, "by_grid", groups_json(rep->by_grid, rep->n_grid));
+	return json_print(o) < 0 ? EXIT_RUNTIME : 0;
+}
+
+/* "n/of pp%" or "-" when of is 0. */
+static const char *ratio_cell(int64_t n, int64_t of, char *buf, size_t size)
+{
+	if (!of)
+		return "-";
+	snprintf(buf, size, "%lld/%lld %.0f%%", (long long)n, (long long)of,
+		 100.0 * (double)n / (double)of);
+	return buf;
+}
+
+static const char *minutes_cell(double m, char *buf, size_t size)
+{
+	if (m < 0)
+		return "-";
+	snprintf(buf, size, "%.1f", m);
+	return buf;
+}
+
+enum { STATS_COLS = 12 };
+
+static void stats_row(struct table *tab, const char *label, const struct stats_figures *f)
+{
+	const struct store_ticket_stats *t = &f->t;
+	char rec[24], own[24], acc[48], done[48], over[24], cb[48], sat[64], ma[24], md[24],
+	     texts[24], segs[24];
+
+	snprintf(rec, sizeof(rec), "%lld", (long long)t->received);
+	snprintf(own, sizeof(own), "%lld", (long long)t->owned);
+	snprintf(over, sizeof(over), "%lld", (long long)t->overdue);
+	snprintf(sat, sizeof(sat), "%lld/%lld/%lld", (long long)t->ratings[1],
+		 (long long)t->ratings[2], (long long)t->ratings[3]);
+	snprintf(texts, sizeof(texts), "%lld", (long long)stats_texts_total(f));
+	snprintf(segs, sizeof(segs), "%lld", (long long)f->segments);
+	table_add(tab, (const char *const[STATS_COLS]){
+		label, rec, own,
+		ratio_cell(t->accepted_on_time, t->accept_due, acc, sizeof(acc)),
+		ratio_cell(t->done_on_time, t->done_due, done, sizeof(done)), over,
+		ratio_cell(t->rated, t->rate_asked, cb, sizeof(cb)), sat,
+		minutes_cell(f->median_accept_min, ma, sizeof(ma)),
+		minutes_cell(f->median_done_min, md, sizeof(md)), texts, segs });
+}
+
+/* A section of group rows labelled "id name" (name from the config, if any). */
+static void stats_section(struct table *tab, const struct config *cfg, bool grids,
+			  const struct stats_group *g, size_t n)
+{
+	static const char *const blank[STATS_COLS] = { "" };
+
+	table_add(tab, blank);
+	for (size_t i = 0; i < n; i++) {
+		const struct grid *gr = grids ? config_grid(cfg, g[i].key) : NULL;
+		const struct category *cat = grids ? NULL : config_category(cfg, g[i].key);
+		const char *name = gr ? gr->name : cat ? cat->name : NULL;
+		char label[STORE_ID_MAX + 128];
+
+		snprintf(label, sizeof(label), "%s%s%s", g[i].key, name ? " " : "", name ? name : "");
+		stats_row(tab, label, &g[i].f);
+	}
+}
+
+static void stats_print_table(const struct ctl *c, const struct period_args *a,
+			      const struct stats_report *rep)
+{
+	static const char *const header[STATS_COLS] = {
+		"GROUP", "RECEIVED", "OWNED", "ACCEPTED ON TIME", "DONE ON TIME", "OVERDUE",
+		"回访 RATED", "1/2/3", "MED. ACCEPT MIN", "MED. DONE MIN", "TEXTS", "SEGMENTS",
+	};
+	const char *tz = c->cfg->timezone ? c->cfg->timezone : "";
+	struct table tab;
+
+	printf("tickets received %s .. %s%s%s%s\n\n", a->since ? a->since : "(start)",
+	       a->until ? a->until : "(now)", *tz ? " (" : "", tz, *tz ? ")" : "");
+	table_init(&tab, STATS_COLS, header, NULL);
+	stats_row(&tab, "all", &rep->all);
+	stats_section(&tab, c->cfg, false, rep->by_category, rep->n_category);
+	stats_section(&tab, c->cfg, true, rep->by_grid, rep->n_grid);
+	table_print(&tab);
+	table_release(&tab);
+}
+
+static int cmd_stats(struct ctl *c, int argc, char **argv)
+{
+	static const int allowed[] = { OPT_JSON, OPT_SINCE, OPT_UNTIL, 0 };
+	struct period_args a = { 0 };
+	struct store_period p = { 0 };
+	struct stats_report rep;
+	const char **cats, **grids;
+	int r;
+
+	r = period_parse(argc, argv, allowed, &a);
+	if (r != 0)
+		return r < 0 ? 0 : r;
+	r = ctl_setup(c, false, true);
+	if (r != 0)
+		return r;
+	period_range(&a, &p.from, &p.to);
+	p.now = util_now();
+	p.owned_within = (int64_t)ceil(c->cfg->poll_interval);
+	cats = xcalloc(c->cfg->n_categories + 1, sizeof(*cats));
+	grids = xcalloc(c->cfg->n_grids + 1, sizeof(*grids));
+	for (size_t i = 0; i < c->cfg->n_categories; i++)
+		cats[i] = c->cfg->categories[i].id;
+	for (size_t i = 0; i < c->cfg->n_grids; i++)
+		grids[i] = c->cfg->grids[i].id;
+	r = stats_collect(c->store, &p, cats, c->cfg->n_categories, grids, c->cfg->n_grids, &rep);
+	free(cats);
+	free(grids);
+	if (r < 0)
+		return store_failed(c, "reading the statistics", r);
+	if (a.json) {
+		r = stats_print_json(&a, &rep);
+	} else {
+		stats_print_table(c, &a, &rep);
+		r = 0;
+	}
+	stats_report_release(&rep);
+	return r;
+}
+
+/* One CSV field (RFC 4180: quoted when it holds a comma, a quote or a line break). */
+static void csv_field(const char *s, bool last)
+{
+	if (s && s[strcspn(s, ",\"\r\n")]) {
+		putchar('"');
+		for (; *s; s++) {
+			if (*s == '"')
+				putchar('"');
+			putchar(*s);
+		}
+		putchar('"');
+	} else if (s) {
+		fputs(s, stdout);
+	}
+	fputs(last ? "\r\n" : ",", stdout);
+}
+
+/* ISO time, or "" for none. */
+static const char *csv_time(int64_t t, char *buf, size_t size)
+{
+	if (!t)
+		return "";
+	return iso_time(t, buf, size);
+}
+
+static int export_row(void *ud, const struct ticket *t)
+{
+	char id[24], rating[8] = "", cr[40], ac[40], dn[40], ad[40], dd[40];
+	const char *cells[] = {
+		id, t->category, ticket_status_name(t->status), t->grid, t->assignee, t->phone,
+		t->channel, t->clk.urgent ? "1" : "0", csv_time(t->created_at, cr, sizeof(cr)),
+		csv_time(t->clk.accepted_at, ac, sizeof(ac)), csv_time(t->clk.done_at, dn, sizeof(dn)),
+		csv_time(t->clk.accept_due, ad, sizeof(ad)), csv_time(t->clk.done_due, dd, sizeof(dd)),
+		rating, t->text,
+	};
+
+	(void)ud;
+	snprintf(id, sizeof(id), "%lld", (long long)t->id);
+	if (t->rating)
+		snprintf(rating, sizeof(rating), "%d", t->rating);
+	for (size_t i = 0; i < ELEMENTSOF(cells); i++)
+		csv_field(cells[i], i + 1 == ELEMENTSOF(cells));
+	return ferror(stdout) ? -EIO : 0;
+}
+
+static int cmd_export(struct ctl *c, int argc, char **argv)
+{
+	static const int allowed[] = { OPT_CSV, OPT_SINCE, OPT_UNTIL, 0 };
+	static const char *const header[] = {
+		"id", "category", "status", "grid", "assignee", "phone", "channel", "urgent",
+		"created_at", "accepted_at", "done_at", "accept_due", "done_due", "rating", "text",
+	};
+	struct period_args a = { 0 };
+	int64_t from, to;
+	int r;
+
+	r = period_parse(argc, argv, allowed, &a);
+	if (r != 0)
+		return r < 0 ? 0 : r;
+	r = ctl_setup(c, false, true);
+	if (r != 0)
+		return r;
+	period_range(&a, &from, &to);
+	for (size_t i = 0; i < ELEMENTSOF(header); i++)
+		csv_field(header[i], i + 1 == ELEMENTSOF(header));
+	r = store_tickets_created(c->store, from, to, export_row, NULL);
+	if (r == -EIO && ferror(stdout))
+		return EXIT_RUNTIME;   /* main() reports the write error */
+	if (r < 0)
+		return store_failed(c, "reading tickets", r);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
  * help, main
  */
 
@@ -1558,6 +1944,8 @@ static const struct verb verbs[] = {
 	{ "residents", NULL, cmd_residents, "residents [--json]" },
 	{ "workers", NULL, cmd_workers, "workers [--json]" },
 	{ "outbox", NULL, cmd_outbox, "outbox [--all] [--json]" },
+	{ "stats", NULL, cmd_stats, "stats [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json]" },
+	{ "export", NULL, cmd_export, "export [--csv] [--since YYYY-MM-DD] [--until YYYY-MM-DD]" },
 	{ "help", NULL, cmd_help, "help" },
 	{ NULL, NULL, NULL, NULL },
 };

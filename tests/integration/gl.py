@@ -77,6 +77,17 @@ def clean_env(extra=None):
     return env
 
 
+def faketime_env(extra=None):
+    """The environment for a binary run under the faketime command: local
+    time in Asia/Shanghai unless extra says otherwise, the monotonic clock
+    left alone (sd-event timers), and — libfaketime being preloaded before
+    the ASan runtime of a sanitizer build — ASan told not to mind."""
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    return dict({"TZ": "Asia/Shanghai", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+                 "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"},
+                **(extra or {}))
+
+
 def wait_for(fn, timeout=5.0, what="condition", interval=0.02):
     """Call fn until it returns something truthy; return that, or fail."""
     deadline = time.monotonic() + timeout
@@ -328,11 +339,7 @@ class Site:
         cmd = [GRIDLINED, "-c", self.conf, "--once"]
         if at:
             cmd = ["faketime", at] + cmd
-            # libfaketime is preloaded before the ASan runtime of a sanitizer build
-            asan = os.environ.get("ASAN_OPTIONS", "")
-            env = dict({"TZ": "Asia/Shanghai", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-                        "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"},
-                       **(env or {}))
+            env = faketime_env(env)
         p = subprocess.run(cmd, env=clean_env(env),
                            capture_output=True, timeout=timeout, cwd=self.dir)
         self.logs.append(p.stderr)

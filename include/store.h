@@ -255,12 +255,14 @@ int store_outbox_mark_failed(struct store *s, int64_t id, const char *error, int
 int store_outbox_each(struct store *s, bool all,
 		      int (*fn)(void *ud, const struct outbox_msg *m), void *ud);
 int store_outbox_count_queued(struct store *s, int64_t *ret);
-/*
- * Texts to recipient queued at or after since: those that count against
- * the caps (*ret_sent, any status) and those the caps stopped (*ret_capped).
- */
-int store_outbox_count_to(struct store *s, const char *recipient, int64_t since,
-			  int64_t *ret_sent, int64_t *ret_capped);
+/* Texts to one number in the last hour and day: those that count against the caps and those the caps stopped. */
+struct recipient_counts {
+	int64_t hour, capped_hour;
+	int64_t day, capped_day;
+};
+/* Counted from hour_since and from day_since (day_since <= hour_since), in one query. */
+int store_outbox_count_to(struct store *s, const char *recipient, int64_t hour_since,
+			  int64_t day_since, struct recipient_counts *ret);
 /*
  * A queued text is not sent: failed with why, which must start "not sent:
  * over limits.per_" for a cap (so it is counted as capped, not as sent).

@@ -66,6 +66,15 @@ static void daemon_status(struct daemon *d)
  * whose retries belong to the next run), or sooner when pacing held texts
  * back.
  */
+/* when = the earlier of when and wall-clock time at, as monotonic usec. */
+static void earliest(uint64_t *when, uint64_t mono, double now, int64_t at)
+{
+	uint64_t t = mono + (uint64_t)((double)at > now ? ((double)at - now) * 1e6 : 0);
+
+	if (t < *when)
+		*when = t;
+}
+
 static void daemon_arm_retry(struct daemon *d)
 {
 	uint64_t mono, when = UINT64_MAX, paced = outbox_paced_until(d->outbox);
@@ -74,17 +83,11 @@ static void daemon_arm_retry(struct daemon *d)
 
 	sd_event_now(d->event, CLOCK_MONOTONIC, &mono);
 	if (!d->once && outbox_next_wake(d->outbox, &at) == 0)
-		when = mono + (uint64_t)((double)at > now ? ((double)at - now) * 1e6 : 0);
-	if (!d->once && store_tickets_next_check(d->store, &at) == 0) {
-		uint64_t t = mono + (uint64_t)((double)at > now ? ((double)at - now) * 1e6 : 0);
-		if (t < when)
-			when = t;
-	}
-	if (!d->once && (at = intake_daily_next(d->intake, (int64_t)now)) > 0) {
-		uint64_t t = mono + (uint64_t)((double)at > now ? ((double)at - now) * 1e6 : 0);
-		if (t < when)
-			when = t;
-	}
+		earliest(&when, mono, now, at);
+	if (!d->once && store_tickets_next_check(d->store, &at) == 0)
+		earliest(&when, mono, now, at);
+	if (!d->once && (at = intake_daily_next(d->intake, (int64_t)now)) > 0)
+		earliest(&when, mono, now, at);
 	if (paced && paced < when)
 		when = paced;
 	if (when == UINT64_MAX) {

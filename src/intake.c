@@ -232,22 +232,22 @@ static int over_cap(struct msg_ctx *mc, const char *to, const char *kind, char *
 {
 	struct intake *in = mc->in;
 	const struct limits *l = &in->cfg->limits;
-	int64_t hour = 0, day = 0, capped_h = 0, capped_d = 0;
+	struct recipient_counts n = { 0 };
 	char ph[LOG_PHONE_MAX];
+	bool hourly;
 	int r;
 
 	if (config_worker_by_phone(in->cfg, to))
 		return 0;
-	r = store_outbox_count_to(in->store, to, mc->now - 3600, &hour, &capped_h);
-	if (r == 0)
-		r = store_outbox_count_to(in->store, to, mc->now - 86400, &day, &capped_d);
+	r = store_outbox_count_to(in->store, to, mc->now - 3600, mc->now - 86400, &n);
 	if (r < 0)
 		return r;
-	if (hour < l->per_hour && day < l->per_day)
+	if (n.hour < l->per_hour && n.day < l->per_day)
 		return 0;
-	snprintf(why, size, "not sent: over limits.per_%s (%u)", hour >= l->per_hour ? "hour" : "day",
-		 hour >= l->per_hour ? l->per_hour : l->per_day);
-	if ((hour >= l->per_hour ? capped_h : capped_d) == 0)
+	hourly = n.hour >= l->per_hour;
+	snprintf(why, size, "not sent: over limits.per_%s (%u)", hourly ? "hour" : "day",
+		 hourly ? l->per_hour : l->per_day);
+	if ((hourly ? n.capped_hour : n.capped_day) == 0)
 		log_warn("texts to %s capped (%u an hour, %u a day): %s and what follows are recorded, "
 			 "not sent", log_phone(to, ph), l->per_hour, l->per_day, kind);
 	return 1;

@@ -53,7 +53,6 @@ enum query {
 	Q_REPORTERS,
 	Q_OUTBOX_COUNT_TO,
 	Q_OUTBOX_COUNT_SINCE,
-	Q_OUTBOX_HOLD,
 	Q_OUTBOX_SUPPRESS,
 	Q_GRID_DAY,
 	Q_TICKETS_BY_PHONE,
@@ -75,7 +74,7 @@ enum query {
 	Q_OUTBOX_COUNT_QUEUED,
 	Q_OUTBOX_CHECKS_DUE,
 	Q_OUTBOX_NEXT_CHECK,
-	Q_OUTBOX_SET_CHECK,
+	Q_OUTBOX_SET_NEXT,
 	Q_OUTBOX_FINAL,
 	Q_OUTBOX_EXPIRE,
 	Q_CURSOR_GET,
@@ -1180,17 +1179,24 @@ int store_outbox_next_check(struct store *s, int64_t *ret_at)
 	return run_int(stmt(s, Q_OUTBOX_NEXT_CHECK), ret_at);
 }
 
-static const char sql_outbox_set_check[] =
-	"UPDATE outbox SET next_attempt = ?2 WHERE id = ?1 AND status = 'sent'";
-int store_outbox_mark_check(struct store *s, int64_t id, int64_t check_at)
+/* next_attempt means a retry for a queued row and a status check for a sent one. */
+static const char sql_outbox_set_next[] =
+	"UPDATE outbox SET next_attempt = ?2 WHERE id = ?1 AND status = ?3";
+static int outbox_set_next(struct store *s, int64_t id, enum outbox_status status, int64_t at)
 {
-	sqlite3_stmt *st = stmt(s, Q_OUTBOX_SET_CHECK);
+	sqlite3_stmt *st = stmt(s, Q_OUTBOX_SET_NEXT);
 
 	if (!st)
 		return -EROFS;
-	if (bind_int(st, 1, id) || bind_int(st, 2, check_at))
+	if (bind_int(st, 1, id) || bind_int(st, 2, at) ||
+	    bind_text(st, 3, outbox_status_name(status)))
 		return fail(st);
 	return run_one(s, st);
+}
+
+int store_outbox_mark_check(struct store *s, int64_t id, int64_t check_at)
+{
+	return outbox_set_next(s, id, OB_SENT, check_at);
 }
 
 static const char sql_outbox_final[] =
@@ -1288,23 +1294,27 @@ int store_outbox_each(struct store *s, bool all,
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-#define CAPPED_ERROR "'not sent: over limits.per_%'"
+#define CAPPED "(status = 'failed' AND error LIKE 'not sent: over limits.per_%')"
 static const char sql_outbox_count_to[] =
-	"SELECT count(*) FILTER (WHERE NOT (status = 'failed' AND error LIKE " CAPPED_ERROR ")),"
-	" count(*) FILTER (WHERE status = 'failed' AND error LIKE " CAPPED_ERROR ")"
-	" FROM outbox WHERE recipient = ?1 AND created_at >= ?2";
-int store_outbox_count_to(struct store *s, const char *recipient, int64_t since,
-			  int64_t *ret_sent, int64_t *ret_capped)
+	"SELECT count(*) FILTER (WHERE created_at >= ?2 AND NOT " CAPPED "),"
+	" count(*) FILTER (WHERE created_at >= ?2 AND " CAPPED "),"
+	" count(*) FILTER (WHERE NOT " CAPPED "), count(*) FILTER (WHERE " CAPPED ")"
+	" FROM outbox WHERE recipient = ?1 AND created_at >= ?3";
+int store_outbox_count_to(struct store *s, const char *recipient, int64_t hour_since,
+			  int64_t day_since, struct recipient_counts *ret)
 {
 	sqlite3_stmt *st = stmt(s, Q_OUTBOX_COUNT_TO);
 	int rc;
 
-	if (bind_text(st, 1, recipient) || bind_int(st, 2, since))
+	if (bind_text(st, 1, recipient) || bind_int(st, 2, hour_since) ||
+	    bind_int(st, 3, day_since))
 		return fail(st);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*ret_sent = sqlite3_column_int64(st, 0);
-		*ret_capped = sqlite3_column_int64(st, 1);
+		ret->hour = sqlite3_column_int64(st, 0);
+		ret->capped_hour = sqlite3_column_int64(st, 1);
+		ret->day = sqlite3_column_int64(st, 2);
+		ret->capped_day = sqlite3_column_int64(st, 3);
 	}
 	finish(st);
 	return rc == SQLITE_ROW ? 0 : -EIO;
@@ -1335,17 +1345,9 @@ int store_outbox_count_since(struct store *s, int64_t since, const char *kind, i
 	return run_int(st, ret);
 }
 
-static const char sql_outbox_hold[] =
-	"UPDATE outbox SET next_attempt = ?2 WHERE id = ?1 AND status = 'queued'";
 int store_outbox_hold(struct store *s, int64_t id, int64_t until)
 {
-	sqlite3_stmt *st = stmt(s, Q_OUTBOX_HOLD);
-
-	if (!st)
-		return -EROFS;
-	if (bind_int(st, 1, id) || bind_int(st, 2, until))
-		return fail(st);
-	return run_one(s, st);
+	return outbox_set_next(s, id, OB_QUEUED, until);
 }
 
 static const char sql_outbox_count_queued[] =
@@ -1622,7 +1624,6 @@ static const struct {
 	[Q_REPORTERS] = { sql_reporters, false },
 	[Q_OUTBOX_COUNT_TO] = { sql_outbox_count_to, false },
 	[Q_OUTBOX_COUNT_SINCE] = { sql_outbox_count_since, false },
-	[Q_OUTBOX_HOLD] = { sql_outbox_hold, true },
 	[Q_OUTBOX_SUPPRESS] = { sql_outbox_suppress, true },
 	[Q_GRID_DAY] = { sql_grid_day, false },
 	[Q_TICKETS_BY_PHONE] = { sql_tickets_by_phone, false },
@@ -1644,7 +1645,7 @@ static const struct {
 	[Q_OUTBOX_COUNT_QUEUED] = { sql_outbox_count_queued, false },
 	[Q_OUTBOX_CHECKS_DUE] = { sql_outbox_checks_due, false },
 	[Q_OUTBOX_NEXT_CHECK] = { sql_outbox_next_check, false },
-	[Q_OUTBOX_SET_CHECK] = { sql_outbox_set_check, true },
+	[Q_OUTBOX_SET_NEXT] = { sql_outbox_set_next, true },
 	[Q_OUTBOX_FINAL] = { sql_outbox_final, true },
 	[Q_OUTBOX_EXPIRE] = { sql_outbox_expire, true },
 	[Q_CURSOR_GET] = { sql_cursor_get, false },

@@ -335,10 +335,12 @@ class Site:
     def once(self, check=True, timeout=30, env=None, at=None):
         """gridlined --once; with at ("2026-11-26 09:00:00", local time in
         TZ, default Asia/Shanghai) under libfaketime with the wall clock
-        starting there (the monotonic clock is left alone)."""
+        frozen there, so a slow start on a loaded machine cannot move a
+        computed deadline by a second (the monotonic clock, which drives
+        every sd-event timer, is left alone)."""
         cmd = [GRIDLINED, "-c", self.conf, "--once"]
         if at:
-            cmd = ["faketime", at] + cmd
+            cmd = ["faketime", "-f", at] + cmd
             env = faketime_env(env)
         p = subprocess.run(cmd, env=clean_env(env),
                            capture_output=True, timeout=timeout, cwd=self.dir)

@@ -38,7 +38,7 @@ R1, R2, R3 = "+8613800000001", "+8613800000002", "+8613800000003"
 def ctl_at(site, at, *args, check=True):
     """gridlinectl under libfaketime at local time `at` (its "now")."""
     env = gl.clean_env(gl.faketime_env())
-    p = subprocess.run(["faketime", at, gl.GRIDLINECTL, "-c", site.conf, *args], env=env,
+    p = subprocess.run(["faketime", "-f", at, gl.GRIDLINECTL, "-c", site.conf, *args], env=env,
                        capture_output=True, timeout=60, cwd=site.dir)
     if check and p.returncode != 0:
         raise AssertionError(f"gridlinectl {args} exited {p.returncode}: {p.stderr.decode()}")

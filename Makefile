@@ -15,8 +15,12 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 
-# pkg-config name -> Debian package that provides it
-PKGS      = libcurl sqlite3 libconfig libsystemd jansson libcrypto
+# pkg-config name -> Debian package that provides it. The daemon and
+# gridlinectl link CORE_PKGS; the network module gridline-net.so (src/net/,
+# loaded only for a network provider) links NET_PKGS as well.
+CORE_PKGS = sqlite3 libconfig libsystemd jansson
+NET_PKGS  = libcurl libcrypto
+PKGS      = $(CORE_PKGS) $(NET_PKGS)
 TEST_PKGS = cmocka
 deb_libcurl    = libcurl4-openssl-dev
 deb_sqlite3    = libsqlite3-dev
@@ -34,21 +38,29 @@ endif
 
 # Recursive (=) so pkg-config runs after the deps step has installed things.
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+CORE_LIBS  = $(shell $(PKG_CONFIG) --libs $(CORE_PKGS) 2>/dev/null)
+NET_LIBS   = $(shell $(PKG_CONFIG) --libs $(NET_PKGS) jansson libsystemd 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 TEST_LIBS  = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu17 $(WARN) $(CFLAGS) -Iinclude $(PKG_CFLAGS) -MMD -MP \
-             -DGRIDLINE_VERSION=\"$(VERSION)\"
+             -DGRIDLINE_VERSION=\"$(VERSION)\" -DGRIDLINE_MODULEDIR=\"$(MODULEDIR)\"
+MODULEDIR ?= $(PREFIX)/lib/gridline
+# The module resolves the daemon's own functions against the executable.
+EXPORT    = -Wl,--export-dynamic
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 MAINS    = src/gridlined.c src/gridlinectl.c
 LIB_SRC  = $(filter-out $(MAINS),$(wildcard src/*.c))
 LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+NET_SRC  = $(wildcard src/net/*.c)
+NET_OBJ  = $(NET_SRC:src/net/%.c=$(BUILD)/obj/net/%.o)
+NET_MOD  = $(BUILD)/gridline-net.so
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     = $(BUILD)/.deps-ok
 
 .PHONY: all deps check unit integration demo asan valgrind bench clean install
-all: $(BUILD)/gridlined $(BUILD)/gridlinectl
+all: $(BUILD)/gridlined $(BUILD)/gridlinectl $(NET_MOD)
 
 # Install what pkg-config cannot find (as root), or say exactly how.
 $(DEPS):
@@ -79,18 +91,32 @@ $(BUILD)/obj/%.o: src/%.c | $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+$(BUILD)/obj/net/%.o: src/net/%.c | $(DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
 $(BUILD)/libgridline.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
+$(BUILD)/libgridline-net.a: $(NET_OBJ)
+	$(AR) rcs $@ $^
+
+$(NET_MOD): $(NET_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $^ $(NET_LIBS)
+
 $(BUILD)/gridlined: $(BUILD)/obj/gridlined.o $(BUILD)/libgridline.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) $(EXPORT) -o $@ $^ $(CORE_LIBS) -lm
 
 $(BUILD)/gridlinectl: $(BUILD)/obj/gridlinectl.o $(BUILD)/libgridline.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) $(EXPORT) -o $@ $^ $(CORE_LIBS) -lm
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgridline.a | $(DEPS)
+# Unit tests link the network code in (whole, so provider.c finds its table
+# without loading the module).
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgridline.a $(BUILD)/libgridline-net.a | $(DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libgridline.a $(PKG_LIBS) $(TEST_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< \
+	  -Wl,--whole-archive $(BUILD)/libgridline-net.a -Wl,--no-whole-archive \
+	  $(BUILD)/libgridline.a $(PKG_LIBS) $(TEST_LIBS) -lm
 
 # Every test; the runner ends with "N passed, N failed".
 check: all $(UNIT_BIN)
@@ -116,12 +142,14 @@ bench: all
 	@BUILD=$(BUILD) sh bench/run.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/gridline $(DESTDIR)$(PREFIX)/share/man/man8
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MODULEDIR) $(DESTDIR)/etc/gridline \
+	  $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(BUILD)/gridlined $(BUILD)/gridlinectl $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(NET_MOD) $(DESTDIR)$(MODULEDIR)/
 	install -m 644 docs/gridlined.8 docs/gridlinectl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	test -e $(DESTDIR)/etc/gridline/gridline.conf || install -m 640 conf/gridline.conf $(DESTDIR)/etc/gridline/
 
 clean:
 	rm -rf build build-asan
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/net/*.d $(BUILD)/tests/*.d)

@@ -1,7 +1,10 @@
 /*
- * provider.h — the SMS provider interface. One adapter per file
- * (provider_spool.c, later provider_twilio.c, ...), each a const struct
- * provider_ops found by name in a NULL-terminated table.
+ * provider.h — the SMS provider interface. One adapter per file, each a
+ * const struct provider_ops found by name. The spool adapter
+ * (provider_spool.c) is built in; the network adapters (src/net/: http,
+ * twilio, android) and everything they need — libcurl, libcrypto — live in
+ * the module gridline-net.so, loaded only when the configuration names one
+ * of them. A daemon on the spool never maps those libraries (RSS, start-up).
  *
  * Adapters translate; policy (dedupe, retry, routing) stays outside them.
  * Every operation is asynchronous with a completion callback so network
@@ -132,10 +135,42 @@ struct provider {
 	const struct provider_ops *ops;
 };
 
-/* The adapter called name, or NULL. */
-const struct provider_ops *provider_find(const char *name);
+/*
+ * The adapter called name, or NULL with the reason in err[errsize] (an
+ * unknown name, or the network module that would hold it cannot be
+ * loaded). Loads the module on first use of a network adapter.
+ */
+const struct provider_ops *provider_find(const char *name, char *err, size_t errsize);
+
+/*
+ * Why url cannot be a network provider's base URL, or NULL when it can.
+ * The reason is a static string or written into why[size]; it never
+ * quotes the URL (one with a password in it must not reach a log). Needs
+ * the network module (libcurl parses the URL); when it cannot be loaded,
+ * that is the reason.
+ */
+const char *provider_url_problem(const char *url, char *why, size_t size);
+
+/* Bumped whenever struct provider_module or anything it points to changes. */
+#define PROVIDER_MODULE_ABI 1
+#define PROVIDER_MODULE_FILE "gridline-net.so"
+#define PROVIDER_MODULE_SYMBOL "gridline_net_module"
+
+/*
+ * What the network module exports, as PROVIDER_MODULE_SYMBOL. The module
+ * resolves the daemon's own functions (util.h, log.h, ...) against the
+ * executable, which is linked with --export-dynamic. A module whose abi
+ * differs is refused, not misread.
+ */
+struct provider_module {
+	unsigned abi;                               /* PROVIDER_MODULE_ABI */
+	size_t ops_size;                            /* sizeof(struct provider_ops) */
+	const struct provider_ops *const *ops;      /* NULL-terminated */
+	const char *(*url_problem)(const char *url, char *why, size_t size);
+};
 
 extern const struct provider_ops provider_spool_ops;
+/* In the network module (src/net/). */
 extern const struct provider_ops provider_http_ops;
 extern const struct provider_ops provider_twilio_ops;
 extern const struct provider_ops provider_android_ops;

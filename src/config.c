@@ -28,12 +28,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <libconfig.h>
 
 #include "calendar.h"
 #include "config.h"
 #include "log.h"
+#include "provider.h"
 #include "sms.h"
 #include "text.h"
 #include "util.h"
@@ -1017,43 +1017,6 @@ static const config_setting_t *get_seconds(struct loader *l, const config_settin
 	return s;
 }
 
-/*
- * Why url cannot be a provider's base URL, or NULL. Never quotes the URL:
- * one with a password in it must not end up in a log.
- */
-static const char *url_problem(const char *url, char *why, size_t size)
-{
-	const char *host = NULL;
-	char *user = NULL, *pass = NULL;
-	bool login;
-	CURLUcode r;
-	CURLU *u;
-
-	if (strncasecmp(url, "http://", 7) == 0)
-		host = url + 7;
-	else if (strncasecmp(url, "https://", 8) == 0)
-		host = url + 8;
-	if (!host || !*host || *host == '/')
-		return "must start with http:// or https:// and a host name";
-	u = curl_url();
-	if (!u)
-		fatal("out of memory");
-	r = curl_url_set(u, CURLUPART_URL, url, 0);
-	if (r == CURLUE_OK) {
-		curl_url_get(u, CURLUPART_USER, &user, 0);
-		curl_url_get(u, CURLUPART_PASSWORD, &pass, 0);
-	}
-	curl_url_cleanup(u);
-	login = user || pass;
-	curl_free(user);
-	curl_free(pass);
-	if (r != CURLUE_OK) {
-		snprintf(why, size, "is not a valid URL: %s", curl_url_strerror(r));
-		return why;
-	}
-	return login ? "must not hold a user name or password" : NULL;
-}
-
 /* The base URL (pt->url_key), or its default; without trailing '/'. */
 static void load_url(struct loader *l, const config_setting_t *g,
 		     const struct provider_type *pt)
@@ -1074,7 +1037,7 @@ static void load_url(struct loader *l, const config_setting_t *g,
 	s = get_string(l, g, "provider: ", pt->url_key, true, &p->url);
 	if (!s)
 		return;
-	bad = url_problem(p->url, why, sizeof(why));
+	bad = provider_url_problem(p->url, why, sizeof(why));
 	if (bad) {
 		err(l, s, "provider: '%s' %s", pt->url_key, bad);
 		return;

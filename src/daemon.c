@@ -269,9 +269,10 @@ static void daemon_check_calendar(struct daemon *d)
 static void daemon_reload(struct daemon *d)
 {
 	struct config *nc = NULL;
+	const struct provider_ops *ops;
 	struct provider *np = NULL;
 	struct diag dg = { 0 };
-	char err[256];
+	char err[512];
 	int r;
 
 	sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)util_mono_usec());
@@ -286,13 +287,13 @@ static void daemon_reload(struct daemon *d)
 	}
 	if (strcmp(nc->database, d->cfg->database) != 0)
 		log_warn("database changed to %s: takes effect at the next restart", nc->database);
-	if (!provider_find(nc->provider.type)) {
-		log_error("reload: provider type %s is not available in this gridlined; "
-			  "still running on the previous configuration", nc->provider.type);
+	ops = provider_find(nc->provider.type, err, sizeof(err));
+	if (!ops) {
+		log_error("reload: %s; still running on the previous configuration", err);
 		config_free(nc);
 		goto out;
 	}
-	r = provider_find(nc->provider.type)->open(&nc->provider, &np, err, sizeof(err));
+	r = ops->open(&nc->provider, &np, err, sizeof(err));
 	if (r < 0) {
 		log_error("reload: provider: %s; still running on the previous configuration", err);
 		config_free(nc);
@@ -342,7 +343,7 @@ int daemon_new(struct config *cfg, struct daemon **ret)
 {
 	struct daemon *d = xcalloc(1, sizeof(*d));
 	const struct provider_ops *ops;
-	char err[256], *serr = NULL;
+	char err[512], *serr = NULL;
 	int r;
 
 	d->cfg = cfg;
@@ -352,10 +353,10 @@ int daemon_new(struct config *cfg, struct daemon **ret)
 		free(serr);
 		goto err;
 	}
-	ops = provider_find(cfg->provider.type);
+	ops = provider_find(cfg->provider.type, err, sizeof(err));
 	r = ops ? ops->open(&cfg->provider, &d->provider, err, sizeof(err)) : -EINVAL;
 	if (r < 0) {
-		log_error("provider %s: %s", cfg->provider.type, ops ? err : "unknown type");
+		log_error("provider %s: %s", cfg->provider.type, err);
 		goto err;
 	}
 	d->intake = intake_new(cfg, d->store);

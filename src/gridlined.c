@@ -43,6 +43,7 @@ int main(int argc, char **argv)
 	struct config *cfg = NULL;
 	struct daemon *d = NULL;
 	struct diag dg = { 0 };
+	char err[512];
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -69,10 +70,9 @@ int main(int argc, char **argv)
 	diag_release(&dg);
 	if (r < 0)
 		return 1;
-	if (!provider_find(cfg->provider.type)) {
-		/* the file is valid, but this build cannot run it */
-		fprintf(stderr, "%s:%d: provider type '%s' is not implemented in this gridlined yet\n",
-			path, cfg->provider.line, cfg->provider.type);
+	if (!provider_find(cfg->provider.type, err, sizeof(err))) {
+		/* the file is valid, but this installation cannot run it */
+		fprintf(stderr, "%s:%d: %s\n", path, cfg->provider.line, err);
 		config_free(cfg);
 		return 1;
 	}

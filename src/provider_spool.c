@@ -7,8 +7,9 @@
  * modification time. Header lines "Name: value" up to the first empty
  * line, then the body; `Type: missed-call` (no body) is a call nobody
  * answered, from a phone system. The provider id is the `Id:` header when present,
- * else "sha256:" of the file name and content, so a file read again after
- * a crash (committed but not yet moved) is recognised as a duplicate.
+ * else "file:" with the file's inode, modification time, size and name, so
+ * a file read again after a crash (committed but not yet moved) is
+ * recognised as a duplicate.
  * After the commit, ack() moves each file to inbox/done/ (defective ones
  * to inbox/bad/). Files that cannot be read at all go to inbox/bad/ at
  * once, with a log line: they never reach the database.
@@ -32,8 +33,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "log.h"
 #include "provider.h"
@@ -59,8 +58,6 @@ struct spool {
 	/* names from the last directory scan not yet handed out */
 	struct spool_entry *list;
 	size_t n_list, pos;
-	EVP_MD *sha256;          /* fetched once: no implicit fetch per file */
-	EVP_MD_CTX *md_ctx;
 };
 
 static struct spool *to_spool(struct provider *p)
@@ -116,8 +113,6 @@ static void spool_close(struct provider *p)
 		return;
 	sd_event_source_disable_unref(sp->watch);
 	spool_list_clear(sp);
-	EVP_MD_CTX_free(sp->md_ctx);
-	EVP_MD_free(sp->sha256);
 	if (sp->in_fd >= 0)
 		close(sp->in_fd);
 	if (sp->done_fd >= 0)
@@ -141,8 +136,6 @@ static int spool_open(const struct provider_config *cfg, struct provider **ret, 
 		snprintf(err, errsize, "spool provider needs inbox and outbox");
 		return -EINVAL;
 	}
-	/* only SHA-256 is needed: skip openssl.cnf and its modules (memory, start-up) */
-	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 	sp = xcalloc(1, sizeof(*sp));
 	sp->base.ops = &provider_spool_ops;
 	sp->in_fd = sp->done_fd = sp->bad_fd = sp->out_fd = -1;
@@ -292,24 +285,19 @@ static void spool_reject(struct spool *sp, const char *name, const char *why)
 		log_warn("spool: %s/%s: %s; moved to %s/bad/", sp->inbox, esc, why, sp->inbox);
 }
 
-static void sha256_id(struct spool *sp, const char *name, const char *buf, size_t len,
-		      char **ret)
+/*
+ * The id of a file without an Id: header: its inode, modification time
+ * and size, then its name. A file read again after a crash (committed,
+ * not yet moved to done/) is the same inode with the same time and size,
+ * so it is recognised; two different files all but never share all four,
+ * even with the same name and content (a resident may well send the same
+ * text twice). No content hash: the spool needs no libcrypto.
+ */
+static char *file_id(const char *name, const struct stat *st)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char hex[2 * EVP_MAX_MD_SIZE + 8] = "sha256:";
-
-	if (!sp->sha256)
-		sp->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (!sp->md_ctx)
-		sp->md_ctx = EVP_MD_CTX_new();
-	if (!sp->sha256 || !sp->md_ctx || !EVP_DigestInit_ex2(sp->md_ctx, sp->sha256, NULL) ||
-	    !EVP_DigestUpdate(sp->md_ctx, name, strlen(name) + 1) ||
-	    !EVP_DigestUpdate(sp->md_ctx, buf, len) || !EVP_DigestFinal_ex(sp->md_ctx, md, &mdlen))
-		fatal("sha256 failed");
-	for (unsigned i = 0; i < mdlen; i++)
-		snprintf(hex + 7 + 2 * i, 3, "%02x", md[i]);
-	*ret = xstrdup(hex);
+	return xasprintf("file:%ju-%lld.%09ld-%lld:%s", (uintmax_t)st->st_ino,
+			 (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec,
+			 (long long)st->st_size, name);
 }
 
 /* "Received:" as epoch seconds or ISO 8601 local/UTC; 0 if unparsable. */
@@ -452,7 +440,7 @@ static int spool_read(struct spool *sp, const char *name, const struct timespec 
 	memset(m, 0, sizeof(*m));
 	spool_parse(buf, len, m);
 	if (!m->id)
-		sha256_id(sp, name, buf, len, &m->id);
+		m->id = file_id(name, &st);
 	if (big && !m->error)
 		m->error = xasprintf("larger than %d bytes; only the start was read", SPOOL_MAX_FILE);
 	if (!m->received_at)

@@ -7,6 +7,7 @@ batch.
 """
 import os
 import shutil
+import sqlite3
 import subprocess
 import time
 
@@ -62,3 +63,43 @@ class SpoolDirs(gl.SiteCase):
         self.assertEqual(len(self.site.tickets()), 2)
         self.assertEqual(len(self.site.to(R1)), 1)
         d.check_alive("done/ unusable")
+
+
+class SpoolIdentity(gl.SiteCase):
+    """A file without an Id: header is known by its inode, time, size and
+    name — not by its content — so a writer that reuses a file name for the
+    same text again brings a second message, not a silent duplicate."""
+
+    def inbound_ids(self):
+        db = sqlite3.connect(f"file:{self.site.db}?mode=ro", uri=True)
+        try:
+            return [r[0] for r in db.execute("SELECT provider_id FROM inbound ORDER BY id")]
+        finally:
+            db.close()
+
+    def test_same_name_and_text_twice_is_two_messages(self):
+        for _ in range(2):
+            self.site.drop(R1, "跑腿 寇庄西路6号院 帮我买点菜", name="sms.txt")
+            self.site.once()
+        ids = self.inbound_ids()
+        self.assertEqual(len(ids), 2, ids)
+        self.assertNotEqual(ids[0], ids[1])
+        self.assertTrue(all(i.startswith("file:") and i.endswith(":sms.txt") for i in ids), ids)
+        self.assertEqual(len(self.site.tickets()), 2)
+        self.assertEqual(self.site.inbox_files("done"), ["sms.txt", "sms.txt.1"])
+
+
+class SpoolFootprint(gl.SiteCase):
+    """The network adapters live in gridline-net.so: a daemon on the spool
+    never maps it, nor libcurl and libcrypto (memory and start-up time)."""
+
+    def test_spool_daemon_maps_no_network_library(self):
+        d = self.site.start()
+        d.wait_ready()
+        self.site.drop(R1, "报修 解放南路281号院 下水管堵了")
+        gl.wait_for(lambda: len(self.site.tickets()) == 1, what="the ticket")
+        with open(f"/proc/{d.proc.pid}/maps") as f:
+            maps = f.read()
+        self.assertIn("libsqlite3", maps)            # the check reads real mappings
+        for lib in ("gridline-net.so", "libcurl", "libcrypto", "libssl"):
+            self.assertNotIn(lib, maps)

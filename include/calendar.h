@@ -5,9 +5,12 @@
  *
  * A calendar says which dates are days off: Saturday and Sunday, plus the
  * listed holidays, minus the listed make-up working days (调休上班). It
- * also says which years it holds the complete arrangement for, so that the
- * daemon can warn when a deadline falls in a year it knows nothing about
- * (there only weekends are days off).
+ * also says, per year, whether it holds that year's complete arrangement,
+ * only a provisional part of it (`year YYYY provisional`: the statutory
+ * holidays, before the official notice with its 调休 is published), or
+ * nothing, so that the daemon can warn when a deadline falls in a year
+ * the calendar does not know completely (with nothing, only weekends are
+ * days off).
  *
  * The text format is described in docs/calendar.md and at the top of
  * conf/calendar-cn.txt. That file is also compiled in (src/calendar_cn.c)
@@ -32,6 +35,13 @@
 #define CALENDAR_MAX_WORKDAYS 2600
 
 struct calendar;
+
+/* What a calendar holds for one year (its `year` line). */
+enum calendar_year {
+	CALENDAR_YEAR_NONE,             /* no `year` line: weekends (and any listed dates) only */
+	CALENDAR_YEAR_PROVISIONAL,      /* `year YYYY provisional`: the certain days only */
+	CALENDAR_YEAR_COMPLETE,         /* `year YYYY`: the complete arrangement */
+};
 
 /*
  * The built-in China calendar: the text of conf/calendar-cn.txt compiled
@@ -79,8 +89,19 @@ void calendar_free(struct calendar *c);
 bool calendar_is_workday(const struct calendar *c, int year, int month, int day);
 
 /*
- * Whether the calendar has a `year` line for year, i.e. holds that year's
- * complete holiday arrangement. False for a NULL calendar.
+ * What the calendar holds for year: CALENDAR_YEAR_COMPLETE for a plain
+ * `year YYYY` line, CALENDAR_YEAR_PROVISIONAL for `year YYYY provisional`
+ * (the dates listed are certain, but days off and make-up working days of
+ * the official arrangement are still missing), CALENDAR_YEAR_NONE for no
+ * `year` line, for any year outside 1900..9999 and for a NULL calendar.
+ * Dates listed in that year count whatever the state.
+ */
+enum calendar_year calendar_year_state(const struct calendar *c, int year);
+
+/*
+ * Whether the calendar holds year's complete holiday arrangement, i.e.
+ * calendar_year_state() is CALENDAR_YEAR_COMPLETE. False for a provisional
+ * year, a year without a `year` line and a NULL calendar.
  */
 bool calendar_covers(const struct calendar *c, int year);
 

@@ -33,6 +33,7 @@ struct entry {
 struct year_decl {
 	int year;
 	unsigned line;
+	bool provisional;       /* `year YYYY provisional` */
 };
 
 struct calendar {
@@ -127,14 +128,20 @@ bool calendar_is_workday(const struct calendar *c, int year, int month, int day)
 	return day_is_workday(c, day_number(year, month, day));
 }
 
-bool calendar_covers(const struct calendar *c, int year)
+enum calendar_year calendar_year_state(const struct calendar *c, int year)
 {
 	if (!c)
-		return false;
+		return CALENDAR_YEAR_NONE;
 	for (size_t i = 0; i < c->n_years; i++)
 		if (c->years[i].year == year)
-			return true;
-	return false;
+			return c->years[i].provisional ? CALENDAR_YEAR_PROVISIONAL :
+							 CALENDAR_YEAR_COMPLETE;
+	return CALENDAR_YEAR_NONE;
+}
+
+bool calendar_covers(const struct calendar *c, int year)
+{
+	return calendar_year_state(c, year) == CALENDAR_YEAR_COMPLETE;
 }
 
 int calendar_add_workdays(const struct calendar *c, int64_t t, unsigned n,
@@ -270,15 +277,38 @@ static bool parse_date(const char *s, int *ret_year, int64_t *ret_day)
 	return true;
 }
 
-static int parse_year_line(struct parser *p, const char *word, const char *rest)
+/*
+ * What follows the year: nothing, or the one word "provisional". rest is
+ * the rest of the line (NULL if none), split in place.
+ */
+static int parse_year_rest(struct parser *p, char *rest, bool *ret_provisional)
+{
+	char *word, *extra, *more;
+
+	*ret_provisional = false;
+	if (!rest)
+		return 0;
+	split_line(rest, &word, &extra, &more);
+	if (strcmp(word, "provisional") != 0)
+		return parse_fail(p, -EINVAL, "unexpected '%.40s' after the year (only "
+				  "'provisional' may follow it)", word);
+	if (extra)
+		return parse_fail(p, -EINVAL, "unexpected '%.40s' after 'provisional'", extra);
+	*ret_provisional = true;
+	return 0;
+}
+
+static int parse_year_line(struct parser *p, const char *word, char *rest)
 {
 	struct calendar *c = p->cal;
-	int y;
+	bool provisional;
+	int y, r;
 
 	if (!word)
 		return parse_fail(p, -EINVAL, "'year' needs a year, e.g. 'year 2026'");
-	if (rest)
-		return parse_fail(p, -EINVAL, "unexpected '%.40s' after the year", rest);
+	r = parse_year_rest(p, rest, &provisional);
+	if (r < 0)
+		return r;
 	y = strlen(word) == 4 ? parse_digits(word, 4) : -1;
 	if (y < YEAR_MIN || y > YEAR_MAX)
 		return parse_fail(p, -EINVAL, "bad year '%.40s' (expected YYYY)", word);
@@ -292,7 +322,9 @@ static int parse_year_line(struct parser *p, const char *word, const char *rest)
 		p->cap_years = p->cap_years ? 2 * p->cap_years : 8;
 		c->years = xrealloc(c->years, p->cap_years * sizeof(*c->years));
 	}
-	c->years[c->n_years++] = (struct year_decl){ .year = y, .line = p->line };
+	c->years[c->n_years++] = (struct year_decl){
+		.year = y, .line = p->line, .provisional = provisional,
+	};
 	return 0;
 }
 

@@ -253,16 +253,31 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
-/* Deadlines in a year the calendar knows nothing about count weekends only: say so. */
+/*
+ * Deadlines in a year the calendar knows nothing about count weekends only,
+ * and in a provisional year miss the 调休: say so for this year and, from
+ * 1 December on, for the next one too (deadlines cross New Year).
+ */
 static void daemon_check_calendar(struct daemon *d)
 {
 	time_t now = (time_t)util_now();
 	struct tm tm;
+	int year, last;
 
 	localtime_r(&now, &tm);
-	if (!calendar_covers(d->cfg->wf.calendar, tm.tm_year + 1900))
-		log_warn("the working-day calendar has no holidays for %d: deadlines there count "
-			 "weekends only (see workflow.calendar)", tm.tm_year + 1900);
+	year = tm.tm_year + 1900;
+	last = tm.tm_mon == 11 ? year + 1 : year;
+	for (; year <= last; year++) {
+		enum calendar_year st = calendar_year_state(d->cfg->wf.calendar, year);
+
+		if (st == CALENDAR_YEAR_NONE)
+			log_warn("the working-day calendar has no holidays for %d: deadlines there "
+				 "count weekends only (see workflow.calendar)", year);
+		else if (st == CALENDAR_YEAR_PROVISIONAL)
+			log_warn("the working-day calendar for %d is provisional (statutory holidays "
+				 "only, no 调休 yet): update gridline or workflow.calendar when the "
+				 "official arrangement is published", year);
+	}
 }
 
 /* SIGHUP: load, validate, swap; on any error keep running on the old config. */

@@ -1,7 +1,9 @@
 """test_workflow.py — the ticket clock with the real daemon under a
 controlled clock: `gridlined --once` run under libfaketime at chosen
 times (issue 4): deadlines on the working-day calendar (across a weekend,
-春节 and a 调休 Saturday), urgent tickets, staged reminders (催办) and
+春节 and a 调休 Saturday; over the provisional 2027's statutory holidays),
+the warnings for a year without data or a provisional one (the next year
+too from 1 December), urgent tickets, staged reminders (催办) and
 escalation to the grid leader and the operators — each exactly once —
 and 回访: the question in the done text, a bare 1/2/3, 3 reopening the
 ticket (重办) with the grid leader told, no second question, and an
@@ -82,11 +84,38 @@ class Workflow(gl.SiteCase):
         self.assertEqual(t["accept_due"], "2026-02-13T10:45:00+08:00")
         self.assertFalse(t["urgent"])
 
+    def log(self):
+        return self.site.all_logs().decode("utf-8", "replace")
+
     def test_a_year_without_holiday_data_is_reported(self):
         self.at("2026-11-26 09:00:00")
-        self.assertNotIn("no holidays", self.site.all_logs().decode("utf-8", "replace"))
-        self.at("2027-03-01 09:00:00")             # the built-in calendar holds 2026 only
-        self.assertIn("no holidays for 2027", self.site.all_logs().decode("utf-8", "replace"))
+        self.assertNotIn("no holidays", self.log())
+        self.at("2028-03-01 09:00:00")             # the built-in calendar stops at 2027
+        self.assertIn("no holidays for 2028", self.log())
+        self.assertNotIn("2027", self.log())
+
+    def test_a_provisional_year_is_reported(self):
+        self.at("2027-03-01 09:00:00")             # built in: 2027 statutory holidays only
+        self.assertIn("calendar for 2027 is provisional", self.log())
+        self.assertNotIn("no holidays", self.log())
+
+    def test_next_year_is_checked_from_december(self):
+        self.at("2026-11-26 09:00:00")
+        self.assertNotIn("provisional", self.log())
+        self.assertNotIn("no holidays", self.log())
+        self.at("2026-12-15 09:00:00")             # deadlines now reach into 2027
+        self.assertIn("calendar for 2027 is provisional", self.log())
+        self.assertNotIn("no holidays", self.log())
+        self.at("2027-12-01 00:00:00")
+        self.assertIn("no holidays for 2028", self.log())
+
+    def test_deadline_across_provisional_holidays(self):
+        # Thu 2027-02-04 10:15 + 2 working days on the provisional 2027:
+        # 除夕 Fri 02-05 and 初三 Mon 02-08 are off (初一, 初二 a weekend):
+        # Wed 02-10 10:15 (until the official notice adds its 调休)
+        self.at("2027-02-04 10:15:00", R1, "报修 寇庄西路6号院 下水管堵了")
+        t = self.site.ticket(1001)
+        self.assertEqual(t["done_due"], "2027-02-10T10:15:00+08:00")
 
     def test_urgent_words_shorten_the_limit(self):
         self.at("2026-11-26 09:00:00", R1, "报修 寇庄西路6号院 厨房漏水了")

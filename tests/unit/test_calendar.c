@@ -3,8 +3,10 @@
  * China calendar (ordinary days, weekends, holidays, 调休 Saturdays and
  * Sundays), deadlines to the second across weekends, holidays and make-up
  * working days, deadlines in a zone with DST, the file format (accepted
- * forms, every error with its line), file loading, covers(), and that the
- * built-in text is byte for byte conf/calendar-cn.txt.
+ * forms, every error with its line), file loading, covers() and
+ * year_state() (complete, provisional, none), the provisional 2027 of the
+ * built-in calendar (statutory holidays only), and that the built-in text
+ * is byte for byte conf/calendar-cn.txt.
  *
  * Runs in Asia/Shanghai (setenv + tzset in main); expected deadlines are
  * computed with timegm() and the fixed UTC+8 offset, not with the mktime()
@@ -138,8 +140,29 @@ static const struct day_case day_cases[] = {
 	{ 2026, 10, 10, true, "国庆调休 Saturday" },
 	{ 2026, 10, 11, false, "Sunday after it" },
 	{ 2026, 12, 31, true, "ordinary Thursday" },
-	{ 2027, 1, 1, true, "2027 not covered: a Friday counts as a working day" },
-	{ 2027, 1, 2, false, "2027 not covered: Saturday still off" },
+	{ 2027, 1, 1, false, "2027 provisional: 元旦 Friday" },
+	{ 2027, 1, 2, false, "2027 provisional: Saturday after 元旦" },
+	{ 2027, 1, 4, true, "2027 provisional: Monday after 元旦" },
+	{ 2027, 2, 4, true, "2027 provisional: Thursday before 除夕" },
+	{ 2027, 2, 5, false, "2027 provisional: 除夕 Friday" },
+	{ 2027, 2, 6, false, "2027 provisional: 初一 Saturday" },
+	{ 2027, 2, 7, false, "2027 provisional: 初二 Sunday" },
+	{ 2027, 2, 8, false, "2027 provisional: 初三 Monday" },
+	{ 2027, 2, 9, true, "2027 provisional: Tuesday after 初三 (补假 not known yet)" },
+	{ 2027, 3, 1, true, "2027 provisional: ordinary Monday" },
+	{ 2027, 4, 5, false, "2027 provisional: 清明 Monday" },
+	{ 2027, 4, 6, true, "2027 provisional: Tuesday after 清明" },
+	{ 2027, 5, 1, false, "2027 provisional: 劳动节 Saturday" },
+	{ 2027, 5, 3, true, "2027 provisional: Monday after 劳动节 (补假 not known yet)" },
+	{ 2027, 6, 8, true, "2027 provisional: Tuesday before 端午" },
+	{ 2027, 6, 9, false, "2027 provisional: 端午 Wednesday" },
+	{ 2027, 9, 15, false, "2027 provisional: 中秋 Wednesday" },
+	{ 2027, 9, 16, true, "2027 provisional: Thursday after 中秋" },
+	{ 2027, 10, 1, false, "2027 provisional: 国庆 Friday" },
+	{ 2027, 10, 3, false, "2027 provisional: 国庆 Sunday" },
+	{ 2027, 10, 4, true, "2027 provisional: Monday after 国庆 (补假 not known yet)" },
+	{ 2028, 1, 3, true, "2028 not in the calendar: a Monday" },
+	{ 2028, 1, 1, false, "2028 not in the calendar: Saturday still off" },
 	{ 2026, 2, 29, false, "impossible date" },
 	{ 2026, 13, 1, false, "month 13" },
 	{ 2026, 0, 10, false, "month 0" },
@@ -178,6 +201,28 @@ static void test_builtin_2026_count(void **state)
 	assert_int_equal(workdays, 261 - 19 + 6);
 }
 
+/*
+ * 2027 (provisional): 261 weekdays, 7 of them statutory holidays (the
+ * other 6 statutory days fall on a weekend), no make-up days yet.
+ */
+static void test_builtin_2027_count(void **state)
+{
+	const struct calendar *c = *state;
+	int workdays = 0, days = 0;
+
+	for (int i = 0; i < 400; i++) {
+		struct tm tm = { .tm_year = 127, .tm_mon = 0, .tm_mday = 1 + i };
+
+		timegm(&tm);   /* normalises tm */
+		if (tm.tm_year != 127)
+			break;
+		days++;
+		workdays += calendar_is_workday(c, 2027, tm.tm_mon + 1, tm.tm_mday);
+	}
+	assert_int_equal(days, 365);
+	assert_int_equal(workdays, 261 - 7);
+}
+
 static void test_null_calendar(void **state)
 {
 	int64_t r = 0;
@@ -186,6 +231,7 @@ static void test_null_calendar(void **state)
 	assert_true(calendar_is_workday(NULL, 2026, 10, 1));    /* Thursday */
 	assert_false(calendar_is_workday(NULL, 2026, 10, 10));  /* Saturday */
 	assert_false(calendar_covers(NULL, 2026));
+	assert_int_equal(calendar_year_state(NULL, 2026), CALENDAR_YEAR_NONE);
 	assert_int_equal(calendar_add_workdays(NULL, cst("2026-10-09 10:00:00"), 1, &r), 0);
 	assert_int_equal(r, cst("2026-10-12 10:00:00"));
 	calendar_free(NULL);
@@ -224,8 +270,14 @@ static const struct add_case add_cases[] = {
 	{ "2026-04-30 09:00:00", 1, "2026-05-06 09:00:00", "over 劳动节" },
 	{ "2026-04-30 09:00:00", 4, "2026-05-09 09:00:00", "onto the 劳动节调休 Saturday" },
 	{ "2025-12-31 09:00:00", 1, "2026-01-04 09:00:00", "over the year end onto 元旦调休 Sunday" },
-	{ "2026-12-31 10:00:00", 1, "2027-01-01 10:00:00", "2027 not covered: weekends only" },
-	{ "2026-01-05 12:00:00", 248, "2027-01-04 12:00:00", "all of 2026's working days after Jan 4" },
+	{ "2026-12-31 10:00:00", 1, "2027-01-04 10:00:00", "over 元旦 2027 (provisional) and a weekend" },
+	{ "2026-01-05 12:00:00", 246, "2026-12-31 12:00:00", "all of 2026's working days after Jan 5" },
+	{ "2026-01-05 12:00:00", 248, "2027-01-05 12:00:00", "and two more, past 元旦 2027" },
+	{ "2027-02-04 10:00:00", 2, "2027-02-10 10:00:00", "2027 provisional: over 除夕 to 初三" },
+	{ "2027-02-04 10:00:00", 1, "2027-02-09 10:00:00", "2027 provisional: 春节 + 1" },
+	{ "2027-06-08 16:00:00", 1, "2027-06-10 16:00:00", "2027 provisional: over 端午 Wednesday" },
+	{ "2027-09-30 17:20:00", 1, "2027-10-04 17:20:00", "2027 provisional: over 国庆 1-3 Oct" },
+	{ "2027-12-31 10:00:00", 1, "2028-01-03 10:00:00", "into 2028 (no data): weekends only" },
 };
 
 static void test_add_workdays(void **state)
@@ -312,7 +364,7 @@ static void test_add_workdays_dst(void **state)
 	use_tz("Asia/Shanghai");
 }
 
-/* ---- covers() ----------------------------------------------------------- */
+/* ---- covers() and year_state() ------------------------------------------ */
 
 static void test_covers(void **state)
 {
@@ -320,8 +372,79 @@ static void test_covers(void **state)
 
 	assert_true(calendar_covers(c, 2026));
 	assert_false(calendar_covers(c, 2025));
-	assert_false(calendar_covers(c, 2027));   /* not published when shipped */
+	assert_false(calendar_covers(c, 2027));   /* provisional: not published when shipped */
+	assert_false(calendar_covers(c, 2028));
 	assert_false(calendar_covers(c, 0));
+	assert_int_equal(calendar_year_state(c, 2025), CALENDAR_YEAR_NONE);
+	assert_int_equal(calendar_year_state(c, 2026), CALENDAR_YEAR_COMPLETE);
+	assert_int_equal(calendar_year_state(c, 2027), CALENDAR_YEAR_PROVISIONAL);
+	assert_int_equal(calendar_year_state(c, 2028), CALENDAR_YEAR_NONE);
+	assert_int_equal(calendar_year_state(c, 0), CALENDAR_YEAR_NONE);
+}
+
+struct state_case {
+	const char *text;
+	int year;
+	enum calendar_year state;
+};
+
+static const struct state_case state_cases[] = {
+	{ "year 2027 provisional\n", 2027, CALENDAR_YEAR_PROVISIONAL },
+	{ "year 2027 provisional\n", 2026, CALENDAR_YEAR_NONE },
+	{ "year 2027 provisional\n", 2028, CALENDAR_YEAR_NONE },
+	{ "year 2027\n", 2027, CALENDAR_YEAR_COMPLETE },
+	{ "year 2026\nyear 2027 provisional\n", 2026, CALENDAR_YEAR_COMPLETE },
+	{ "year 2026\nyear 2027 provisional\n", 2027, CALENDAR_YEAR_PROVISIONAL },
+	{ "year 2027 provisional\nyear 2026\n", 2026, CALENDAR_YEAR_COMPLETE },
+	{ "year 2027 provisional\nyear 2026\n", 2027, CALENDAR_YEAR_PROVISIONAL },
+	{ "  year\t2027\tprovisional   # statutory days only\r\n", 2027,
+	  CALENDAR_YEAR_PROVISIONAL },
+	{ "\xEF\xBB\xBFyear 2027\xE3\x80\x80provisional\xE3\x80\x80\n", 2027,
+	  CALENDAR_YEAR_PROVISIONAL },
+	{ "year 2027 provisional\n2027-02-05 holiday 春节（除夕）\n", 2027,
+	  CALENDAR_YEAR_PROVISIONAL },
+	{ "", 2027, CALENDAR_YEAR_NONE },
+	{ "year 2026\n", 10000, CALENDAR_YEAR_NONE },
+};
+
+/* year_state() of parsed texts; covers() is true for a complete year only. */
+static void test_year_state(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(state_cases); i++) {
+		const struct state_case *k = &state_cases[i];
+		struct calendar *c = NULL;
+		char err[256] = "x";
+		enum calendar_year got;
+
+		if (calendar_parse(k->text, strlen(k->text), "t.txt", &c, err, sizeof(err)) != 0)
+			fail_msg("case %zu: unexpected error: %s", i, err);
+		got = calendar_year_state(c, k->year);
+		if (got != k->state)
+			fail_msg("case %zu: year %d: state %d, expected %d", i, k->year, got,
+				 k->state);
+		assert_int_equal(calendar_covers(c, k->year),
+				 k->state == CALENDAR_YEAR_COMPLETE);
+		calendar_free(c);
+	}
+}
+
+/* The dates of a provisional year count like any others. */
+static void test_provisional_dates_count(void **state)
+{
+	const char *text = "year 2027 provisional\n2027-02-05 holiday 春节（除夕）\n"
+			   "2027-02-08 holiday 春节（初三）\n";
+	struct calendar *c = NULL;
+	int64_t r = 0;
+
+	(void)state;
+	assert_int_equal(calendar_parse(text, strlen(text), "t.txt", &c, NULL, 0), 0);
+	assert_false(calendar_is_workday(c, 2027, 2, 5));
+	assert_false(calendar_is_workday(c, 2027, 2, 8));
+	assert_true(calendar_is_workday(c, 2027, 2, 9));
+	assert_int_equal(calendar_add_workdays(c, cst("2027-02-04 10:00:00"), 2, &r), 0);
+	assert_int_equal(r, cst("2027-02-10 10:00:00"));
+	calendar_free(c);
 }
 
 /* ---- the format: accepted forms ----------------------------------------- */
@@ -418,7 +541,20 @@ static const struct err_case err_cases[] = {
 	{ "year 26\n", 0, -EINVAL, "t.txt:1: bad year '26' (expected YYYY)" },
 	{ "year 0999\n", 0, -EINVAL, "t.txt:1: bad year '0999' (expected YYYY)" },
 	{ "year\n", 0, -EINVAL, "t.txt:1: 'year' needs a year, e.g. 'year 2026'" },
-	{ "year 2026 2027\n", 0, -EINVAL, "t.txt:1: unexpected '2027' after the year" },
+	{ "year 2026 2027\n", 0, -EINVAL,
+	  "t.txt:1: unexpected '2027' after the year (only 'provisional' may follow it)" },
+	{ "year 2026\nyear 2027 complete\n", 0, -EINVAL,
+	  "t.txt:2: unexpected 'complete' after the year (only 'provisional' may follow it)" },
+	{ "year 2026\n\nyear 2027 provisional x\n", 0, -EINVAL,
+	  "t.txt:3: unexpected 'x' after 'provisional'" },
+	{ "year 2027 provisional provisional\n", 0, -EINVAL,
+	  "t.txt:1: unexpected 'provisional' after 'provisional'" },
+	{ "year 2027 Provisional\n", 0, -EINVAL,
+	  "t.txt:1: unexpected 'Provisional' after the year (only 'provisional' may follow it)" },
+	{ "year 2027 provisional\n# c\nyear 2027\n", 0, -EINVAL,
+	  "t.txt:3: year 2027 declared twice (first on line 1)" },
+	{ "year 27 provisional\n", 0, -EINVAL, "t.txt:1: bad year '27' (expected YYYY)" },
+	{ "year provisional\n", 0, -EINVAL, "t.txt:1: bad year 'provisional' (expected YYYY)" },
 	{ "2026-10-01 holiday\n", 0, -EINVAL,
 	  "t.txt: dates but no 'year' line: say which years this file holds "
 	  "completely, e.g. 'year 2026'" },
@@ -553,8 +689,10 @@ static void test_builtin_equals_loaded(void **state)
 			fail_msg("%04d-%02d-%02d differs", tm.tm_year + 1900, tm.tm_mon + 1,
 				 tm.tm_mday);
 	}
-	for (int y = 1990; y <= 2100; y++)
+	for (int y = 1990; y <= 2100; y++) {
 		assert_int_equal(calendar_covers(b, y), calendar_covers(f, y));
+		assert_int_equal(calendar_year_state(b, y), calendar_year_state(f, y));
+	}
 	calendar_free(f);
 }
 
@@ -590,6 +728,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_is_workday, builtin_setup, builtin_teardown),
 		cmocka_unit_test_setup_teardown(test_builtin_2026_count, builtin_setup,
 						builtin_teardown),
+		cmocka_unit_test_setup_teardown(test_builtin_2027_count, builtin_setup,
+						builtin_teardown),
 		cmocka_unit_test(test_null_calendar),
 		cmocka_unit_test_setup_teardown(test_add_workdays, builtin_setup, builtin_teardown),
 		cmocka_unit_test_setup_teardown(test_weekend_holiday_tiaoxiu, builtin_setup,
@@ -598,6 +738,8 @@ int main(void)
 						builtin_teardown),
 		cmocka_unit_test(test_add_workdays_dst),
 		cmocka_unit_test_setup_teardown(test_covers, builtin_setup, builtin_teardown),
+		cmocka_unit_test(test_year_state),
+		cmocka_unit_test(test_provisional_dates_count),
 		cmocka_unit_test(test_parse_ok),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_parse_limits),

@@ -480,6 +480,25 @@ static int verb_getopt(int argc, char **argv, const int *allowed)
 	return o;
 }
 
+/*
+ * Options of a verb whose only option is --json. Returns 0 to go on, -1
+ * after printing the help (exit 0), or EXIT_USAGE (already reported).
+ */
+static int json_opts(int argc, char **argv, bool *json)
+{
+	static const int allowed[] = { OPT_JSON, 0 };
+	int o;
+
+	while ((o = verb_getopt(argc, argv, allowed)) != -1) {
+		switch (o) {
+		case 'h': usage(stdout); return -1;
+		case OPT_JSON: *json = true; break;
+		default: return usage_fail();
+		}
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------------------
  * tickets, ticket show
  */
@@ -717,16 +736,10 @@ static void ticket_print(const struct ctl *c, const struct ticket *t)
 
 static int show_parse(int argc, char **argv, bool *json, int64_t *id)
 {
-	static const int allowed[] = { OPT_JSON, 0 };
-	int o;
+	int r = json_opts(argc, argv, json);
 
-	while ((o = verb_getopt(argc, argv, allowed)) != -1) {
-		switch (o) {
-		case 'h': usage(stdout); return -1;
-		case OPT_JSON: *json = true; break;
-		default: return usage_fail();
-		}
-	}
+	if (r != 0)
+		return r;
 	if (optind + 1 != argc)
 		return usage_error("ticket show wants one ticket id");
 	if (!parse_int64(argv[optind], INT64_MAX, id))
@@ -1137,18 +1150,12 @@ static void worker_add(struct list_ctx *lc, const struct config *cfg, const stru
 static int cmd_workers(struct ctl *c, int argc, char **argv)
 {
 	static const char *const header[] = { "ID", "NAME", "PHONE", "ROLE", "GRIDS", "LEADS" };
-	static const int allowed[] = { OPT_JSON, 0 };
 	struct list_ctx lc;
 	bool json = false;
-	int o, r;
+	int r = json_opts(argc, argv, &json);
 
-	while ((o = verb_getopt(argc, argv, allowed)) != -1) {
-		switch (o) {
-		case 'h': usage(stdout); return 0;
-		case OPT_JSON: json = true; break;
-		default: return usage_fail();
-		}
-	}
+	if (r != 0)
+		return r < 0 ? 0 : r;
 	if (optind < argc)
 		return usage_error("workers: unexpected argument '%s'", argv[optind]);
 	r = ctl_setup(c, true, true);
@@ -1188,18 +1195,12 @@ static int cmd_residents(struct ctl *c, int argc, char **argv)
 {
 	static const char *const header[] = { "PHONE", "NAME", "ADDRESS", "GRID", "OPTED-OUT" };
 	static const size_t limits[] = { 0, 0, LONG_COLS, 0, 0 };
-	static const int allowed[] = { OPT_JSON, 0 };
 	struct list_ctx lc;
 	bool json = false;
-	int o, r;
+	int r = json_opts(argc, argv, &json);
 
-	while ((o = verb_getopt(argc, argv, allowed)) != -1) {
-		switch (o) {
-		case 'h': usage(stdout); return 0;
-		case OPT_JSON: json = true; break;
-		default: return usage_fail();
-		}
-	}
+	if (r != 0)
+		return r < 0 ? 0 : r;
 	if (optind < argc)
 		return usage_error("residents: unexpected argument '%s'", argv[optind]);
 	r = ctl_setup(c, false, true);

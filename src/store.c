@@ -306,55 +306,49 @@ static char *col_dup(sqlite3_stmt *st, int i)
 
 /* ---- transactions ---- */
 
+/* Run one of the fixed transaction statements below. */
+static int run_fixed(struct store *s, enum query q)
+{
+	sqlite3_stmt *st = stmt(s, q);
+
+	return st ? run(st) : -EROFS;
+}
+
 static const char sql_begin[] = "BEGIN IMMEDIATE";
 int store_begin(struct store *s)
 {
-	sqlite3_stmt *st = stmt(s, Q_BEGIN);
-
-	return st ? run(st) : -EROFS;
+	return run_fixed(s, Q_BEGIN);
 }
 
 static const char sql_commit[] = "COMMIT";
 int store_commit(struct store *s)
 {
-	sqlite3_stmt *st = stmt(s, Q_COMMIT);
-
-	return st ? run(st) : -EROFS;
+	return run_fixed(s, Q_COMMIT);
 }
 
 static const char sql_rollback[] = "ROLLBACK";
 int store_rollback(struct store *s)
 {
-	sqlite3_stmt *st = stmt(s, Q_ROLLBACK);
-
-	return st ? run(st) : -EROFS;
+	return run_fixed(s, Q_ROLLBACK);
 }
 
 static const char sql_savepoint[] = "SAVEPOINT msg";
 int store_savepoint(struct store *s)
 {
-	sqlite3_stmt *st = stmt(s, Q_SAVEPOINT);
-
-	return st ? run(st) : -EROFS;
+	return run_fixed(s, Q_SAVEPOINT);
 }
 
 static const char sql_release[] = "RELEASE msg";
 int store_release(struct store *s)
 {
-	sqlite3_stmt *st = stmt(s, Q_RELEASE);
-
-	return st ? run(st) : -EROFS;
+	return run_fixed(s, Q_RELEASE);
 }
 
 static const char sql_rollback_to[] = "ROLLBACK TO msg";
 int store_rollback_to(struct store *s)
 {
-	sqlite3_stmt *st = stmt(s, Q_ROLLBACK_TO);
-	int r;
+	int r = run_fixed(s, Q_ROLLBACK_TO);
 
-	if (!st)
-		return -EROFS;
-	r = run(st);
 	return r < 0 ? r : store_release(s);
 }
 

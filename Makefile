@@ -59,7 +59,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     = $(BUILD)/.deps-ok
 
-.PHONY: all deps check unit integration demo asan valgrind bench clean install
+.PHONY: all deps check unit integration demo asan valgrind bench clean install FORCE
 all: $(BUILD)/gridlined $(BUILD)/gridlinectl $(NET_MOD)
 
 # Install what pkg-config cannot find (as root), or say exactly how.
@@ -90,6 +90,12 @@ $(DEPS):
 $(BUILD)/obj/%.o: src/%.c | $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# provider.o holds MODULEDIR: rebuild it when that changes (make install PREFIX=...).
+$(BUILD)/.moduledir: FORCE | $(DEPS)
+	@echo '$(MODULEDIR)' | cmp -s - $@ || echo '$(MODULEDIR)' > $@
+$(BUILD)/obj/provider.o: $(BUILD)/.moduledir
+FORCE:
 
 $(BUILD)/obj/net/%.o: src/net/%.c | $(DEPS)
 	@mkdir -p $(@D)

@@ -53,6 +53,30 @@ class Module(gl.SiteCase):
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertIn(b"network module", p.stderr)
 
+    def test_install_puts_the_module_where_gridlined_looks(self):
+        """make install PREFIX=/usr after a build for /usr/local: the module
+        lands in /usr/lib/gridline and the installed gridlined looks there
+        (provider.o is rebuilt when MODULEDIR changes)."""
+        if os.path.exists("/usr/lib/gridline/gridline-net.so"):
+            self.skipTest("/usr/lib/gridline/gridline-net.so is installed on this machine")
+        tmp = tempfile.mkdtemp(prefix="gl-install-")
+        self.addCleanup(shutil.rmtree, tmp)
+        build, root = os.path.join(tmp, "b"), os.path.join(tmp, "root")
+        env = dict(gl.clean_env(), MAKEFLAGS="-j2")
+        subprocess.run(["make", "-s", "-C", gl.ROOT, f"BUILD={build}", "all"], env=env,
+                       check=True, capture_output=True, timeout=600)
+        p = subprocess.run(["make", "-s", "-C", gl.ROOT, f"BUILD={build}", "PREFIX=/usr",
+                            f"DESTDIR={root}", "install"], env=env, capture_output=True,
+                           timeout=600)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for f in ("usr/bin/gridlined", "usr/bin/gridlinectl", "usr/lib/gridline/gridline-net.so",
+                  "usr/share/man/man8/gridlined.8", "etc/gridline/gridline.conf"):
+            self.assertTrue(os.path.isfile(os.path.join(root, f)), f)
+        p = subprocess.run([os.path.join(root, "usr/bin/gridlined"), "-c", self.site.conf,
+                            "--check-config"], env=gl.clean_env(), capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b"/usr/lib/gridline/gridline-net.so", p.stderr)
+
     def test_the_spool_needs_no_module(self):
         alone = tempfile.mkdtemp(prefix="gl-nomod-")
         self.addCleanup(shutil.rmtree, alone)

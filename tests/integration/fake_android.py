@@ -2,8 +2,8 @@
 server (shared/providers/android-sms-gateway/swagger.json, PROVIDERS.md
 4.1) for the integration tests.
 
-On 127.0.0.1 only, a ThreadingHTTPServer on a free port (keep-alive,
-HTTP/1.1). Paths at the root, as on the phone. It keeps:
+A fake_base.FakeServer (127.0.0.1 only, keep-alive, HTTP/1.1;
+down()/up()). Paths at the root, as on the phone. It keeps:
   - the inbound texts the test injects with add_inbound() (createdAt in
     epoch ms, default now); GET /inbox validates type/limit/offset/from/to
     like the app's InboxRoutes.kt (400 {"message": ...} otherwise), filters
@@ -14,27 +14,16 @@ HTTP/1.1). Paths at the root, as on the phone. It keeps:
     exists"} as the app does, in `sms`;
   - a state per message (Pending until set_state()), answered on
     GET /message/{id} (or /messages/{id}); 404 for an unknown id;
-  - every request received (method, path, query, headers, body, time, the
-    fault taken and the status answered), in `requests`.
+  - every request received, in `requests` (fields as in fake_base.py, and
+    "mid": the message id of a GET /message/{id}).
 Basic auth user:password is checked on every path; 401 otherwise.
 
-Faults, per endpoint ("inbox", "send", "state"), queued by fault(): each
-request to the endpoint takes the first one (`times` of them, or for ever
-with times=None, until clear()):
-  http       status `code`, optional Retry-After, error JSON `body`, after
-             `delay` seconds; with apply=True the request is carried out
-             first (a send is stored, then the error is answered)
-  hang       headers and half the body, then nothing for `seconds`
-  malformed  200 with a body that is not JSON
-  truncated  200, Content-Length larger than what is sent, then close
-  oversize   200 with a valid array padded to `size` bytes
-  close      close the connection without answering
+Faults, per endpoint ("inbox", "send", "state"), queued by fault(): the
+kinds of fake_base.py (hang, truncated, oversize and malformed answer 200;
+oversize pads the array with spaces), and
   twice      (inbox) every text on the page appears twice
-On a send, every fault but http (without apply) and close answers after the
-message is stored (it went out; gridline never heard so). Invalid UTF-8
-inside JSON strings: give add_inbound() bytes; they go into the JSON string
-as they are. down() closes the listening socket and every open connection
-(connections are refused); up() listens again on the same port.
+Invalid UTF-8 inside JSON strings: give add_inbound() bytes; they go into
+the JSON string as they are.
 
 Python 3 standard library only.
 """
@@ -42,39 +31,16 @@ import base64
 import datetime
 import json
 import re
-import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote
 
-import gl
+from fake_base import FakeServer
 
 ENDPOINTS = ("inbox", "send", "state")
 STATES = ("Pending", "Processed", "Sent", "Delivered", "Failed")
 # the app's DateTimeParser: yyyy-MM-dd'T'HH:mm:ss[.SSS]XXX
 ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{3}))?"
                  r"(Z|[+-]\d\d:\d\d)$")
-
-
-def jenc(v):
-    """JSON-encode v as bytes; bytes values go into strings unchanged (only
-    '"', '\\' and control bytes escaped), so they may be invalid UTF-8."""
-    if isinstance(v, bytes):
-        out = bytearray(b'"')
-        for b in v:
-            if b in (0x22, 0x5C):
-                out += b"\\" + bytes([b])
-            elif b < 0x20:
-                out += b"\\u%04x" % b
-            else:
-                out.append(b)
-        return bytes(out + b'"')
-    if isinstance(v, dict):
-        return b"{" + b", ".join(jenc(k) + b": " + jenc(x) for k, x in v.items()) + b"}"
-    if isinstance(v, (list, tuple)):
-        return b"[" + b", ".join(jenc(x) for x in v) + b"]"
-    return json.dumps(v, ensure_ascii=False).encode("utf-8")
 
 
 def iso_ms(ms):
@@ -106,56 +72,19 @@ def err_body(message):
     return {"message": message}
 
 
-class FakeAndroid:
+class FakeAndroid(FakeServer):
+    ENDPOINTS = ENDPOINTS
+    MALFORMED = b'[{"id": "x", oops}]'
+
     def __init__(self, user="sms", password="pa55w0rd", hang_seconds=10.0):
+        super().__init__(hang_seconds=hang_seconds)
         self.user = user
         self.password = password
-        self.hang_seconds = hang_seconds
-        self.lock = threading.Lock()
         self.inbound = []                     # injected texts
         self.sms = []                         # accepted messages, one per id
         self.by_id = {}
-        self.requests = []
-        self.faults = {e: [] for e in ENDPOINTS}
-        self.conns = set()
-        self.closing = threading.Event()
-        self.httpd = None
-        self.port = 0
         self.n_auto = 0
         self.up()
-
-    # ---- life ----
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def up(self):
-        """Listen (again, on the same port after down())."""
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self.httpd = gl.LoopbackHTTPServer(("127.0.0.1", self.port), handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
-
-    def down(self):
-        """Stop listening (connections are refused) and drop every connection."""
-        if self.httpd is None:
-            return
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.httpd = None
-        with self.lock:
-            conns = list(self.conns)
-        for c in conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def close(self):
-        self.closing.set()
-        self.down()
 
     # ---- what the test controls ----
 
@@ -169,16 +98,6 @@ class FakeAndroid:
                  "attachments": []}
             self.inbound.append(m)
             return m["id"]
-
-    def fault(self, endpoint, kind, times=1, **params):
-        assert endpoint in ENDPOINTS, endpoint
-        with self.lock:
-            self.faults[endpoint].append(dict(params, kind=kind, times=times))
-
-    def clear(self, endpoint=None):
-        with self.lock:
-            for e in ([endpoint] if endpoint else ENDPOINTS):
-                self.faults[e] = []
 
     def set_state(self, mid, state, error=None):
         """Move message mid to state (one of STATES); error for Failed."""
@@ -194,27 +113,11 @@ class FakeAndroid:
 
     # ---- what the test asserts on ----
 
-    def reqs(self, endpoint=None):
-        with self.lock:
-            return [r for r in self.requests if endpoint in (None, r["endpoint"])]
-
     def sms_list(self):
         with self.lock:
             return [dict(s) for s in self.sms]
 
     # ---- the API (called by the handler) ----
-
-    def take_fault(self, endpoint):
-        with self.lock:
-            q = self.faults[endpoint]
-            if not q:
-                return None
-            f = q[0]
-            if f["times"] is not None:
-                f["times"] -= 1
-                if f["times"] <= 0:
-                    q.pop(0)
-            return f
 
     def do_inbox(self, q, twice):
         """(status, body object, headers) for GET /inbox, as InboxRoutes.kt."""
@@ -289,125 +192,40 @@ class FakeAndroid:
                 return 404, err_body("Message not found")
             return 200, self.state_obj(s)
 
+    # ---- fake_base's hooks ----
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    fake = None
-
-    def log_message(self, *args):
-        pass
-
-    def setup(self):
-        super().setup()
-        with self.fake.lock:
-            self.fake.conns.add(self.connection)
-
-    def finish(self):
-        try:
-            super().finish()
-        finally:
-            with self.fake.lock:
-                self.fake.conns.discard(self.connection)
-
-    def do_GET(self):
-        self.handle_any()
-
-    def do_POST(self):
-        self.handle_any()
-
-    def route(self, path):
+    def route(self, method, path):
         """(endpoint, message id or None) for a method and path."""
-        if path == "/inbox" and self.command == "GET":
+        if path == "/inbox" and method == "GET":
             return "inbox", None
-        if path in ("/message", "/messages") and self.command == "POST":
+        if path in ("/message", "/messages") and method == "POST":
             return "send", None
         m = re.match(r"^/messages?/([^/]+)$", path)
-        if m and self.command == "GET":
+        if m and method == "GET":
             return "state", unquote(m.group(1))
         return None, None
 
-    def authorised(self):
-        h = self.headers.get("Authorization") or ""
-        want = base64.b64encode(f"{self.fake.user}:{self.fake.password}".encode()).decode()
-        return h == "Basic " + want
+    def refusal(self, rec):
+        want = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        if rec["headers"].get("authorization", "") != "Basic " + want:
+            return (401, err_body("Unauthorized"),
+                    {"WWW-Authenticate": 'Basic realm="Access to SMS Gateway"'})
+        if rec["endpoint"] is None:
+            return 404, err_body(f"no {rec['method']} {rec['path']}"), None
+        return None
 
-    def handle_any(self):
-        fake = self.fake
-        u = urlsplit(self.path)
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else b""
-        q = {k: v[-1] for k, v in parse_qs(u.query, keep_blank_values=True).items()}
-        endpoint, mid = self.route(u.path)
-        rec = {"t": time.monotonic(), "method": self.command, "path": u.path, "query": q,
-               "raw_query": u.query, "headers": {k.lower(): v for k, v in self.headers.items()},
-               "body": body, "endpoint": endpoint, "mid": mid, "fault": None, "status": None,
-               "complete": False}
-        with fake.lock:
-            fake.requests.append(rec)
-        if not self.authorised():
-            return self.answer(rec, 401, err_body("Unauthorized"),
-                               {"WWW-Authenticate": 'Basic realm="Access to SMS Gateway"'})
-        if endpoint is None:
-            return self.answer(rec, 404, err_body(f"no {self.command} {u.path}"))
-        f = fake.take_fault(endpoint) or {"kind": None}
-        rec["fault"] = f["kind"]
-        if f["kind"] == "close":
-            self.close_connection = True
-            return
-        if f["kind"] == "http" and not f.get("apply"):
-            return self.answer_fault(rec, f)
-        headers = {}
-        if endpoint == "inbox":
-            code, obj, headers = fake.do_inbox(q, f["kind"] == "twice")
-        elif endpoint == "send":
-            code, obj = fake.do_send(body)
-        else:
-            code, obj = fake.do_state(mid)
-        if f["kind"] == "http":
-            return self.answer_fault(rec, f)
-        data = jenc(obj)
-        if f["kind"] == "malformed":
-            return self.answer(rec, 200, b'[{"id": "x", oops}]')
-        if f["kind"] == "oversize":
-            pad = max(0, f.get("size", 1 << 20) - len(data))
-            return self.answer(rec, 200, data + b" " * pad)
-        if f["kind"] == "truncated":
-            return self.answer(rec, 200, data[:len(data) // 2], length=len(data) + 100)
-        if f["kind"] == "hang":
-            return self.answer(rec, 200, data[:len(data) // 2], length=len(data),
-                               stall=f.get("seconds", fake.hang_seconds))
-        return self.answer(rec, code, data, headers)
+    def more(self, rec, arg):
+        return {"mid": arg}
 
-    def answer_fault(self, rec, f):
-        if f.get("delay"):
-            self.fake.closing.wait(f["delay"])
-        headers = {}
-        if f.get("retry_after") is not None:
-            headers["Retry-After"] = str(f["retry_after"])
-        body = f.get("body", err_body(f"injected fault {f['code']}"))
-        return self.answer(rec, f["code"], body, headers)
+    def respond(self, rec, arg, kind):
+        if rec["endpoint"] == "inbox":
+            return self.do_inbox(rec["query"], kind == "twice")
+        if rec["endpoint"] == "send":
+            return (*self.do_send(rec["body"]), None)
+        return (*self.do_state(arg), None)
 
-    def answer(self, rec, code, body, headers=None, length=None, stall=None):
-        """Send code and body (an object, or bytes); length overrides
-        Content-Length (then the connection is closed); stall: wait that
-        long after the first part, then close."""
-        if not isinstance(body, bytes):
-            body = jenc(body)
-        rec["status"] = code
-        try:
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(length if length is not None else len(body)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(body)
-            self.wfile.flush()
-            if stall:
-                self.fake.closing.wait(stall)
-            if length is not None or stall:
-                self.close_connection = True
-                return
-            rec["complete"] = True
-        except OSError:
-            self.close_connection = True
+    def fault_error(self, code):
+        return err_body(f"injected fault {code}")
+
+    def pad(self, data, size):
+        return data + b" " * max(0, size - len(data))

@@ -7,11 +7,12 @@ is saved and sent back as `after`, pages are followed; a message on two
 pages (or twice on one) is one ticket; a repeated send carries the same id
 and makes one SMS; 429 + Retry-After is honoured; backoff between attempts;
 permanent and transient send errors; --once posts a text at most once;
-a hung request blocks neither inbound nor SIGTERM; the fault matrix (500, 503, 429, connection refused, a hung
-response, malformed and truncated JSON, a body over max_response, invalid
-UTF-8 in JSON strings, the provider down for a while) with, in every case,
-the daemon up, watchdog pings on time, nothing lost or doubled and a
-bounded recovery; delivery status (delivered, failed with code and
+a hung request blocks neither inbound nor SIGTERM; the fault matrix of
+faults.py (500, 503, 429, connection refused, a hung response, malformed
+and truncated JSON, a body over max_response, invalid UTF-8 in JSON
+strings, the provider down for a while) with, in every case, the daemon
+up, watchdog pings on time, nothing lost or doubled and a bounded
+recovery; delivery status (delivered, failed with code and
 message, unknown after status_timeout); pacing of a backlog.
 """
 import collections
@@ -22,22 +23,13 @@ import unittest
 
 import gl
 from fake_http import FakeHTTP
+from faults import (LIMITS, RETRY_MAX, FaultMatrixTests, ProviderCase, body_id as send_id,
+                    resident)
+from faults import POLL  # noqa: F401 (test_http_client takes it from here)
 
 TOKEN = "t0ken"
 TIMEOUT = 2.0            # provider.timeout in the generated config
-POLL = 0.5               # poll_interval
 RATE = 50.0              # provider.rate
-RETRY_MAX = 2.0
-LIMITS = f"limits = {{ retry_min = 0.5; retry_max = {RETRY_MAX}; send_attempts = 50; }};\n"
-WATCHDOG_USEC = 400000
-MAX_PING_GAP = 1.0       # seconds between two watchdog pings, at most
-# after a fault ends: a request in flight may still hang for TIMEOUT, a
-# send waits up to RETRY_MAX (in whole seconds: +1), the next poll POLL
-RECOVERY = TIMEOUT + RETRY_MAX + 1 + POLL + 2.5
-
-
-def resident(n):
-    return f"+86138{n:08d}"
 
 
 def provider_line(url, token=TOKEN, more=""):
@@ -46,74 +38,25 @@ def provider_line(url, token=TOKEN, more=""):
             f"rate = {RATE}; {more}}};")
 
 
-def send_id(req):
-    """The idempotency id of a recorded POST /send, or None."""
-    try:
-        return json.loads(req["body"].decode("utf-8")).get("id")
-    except (ValueError, AttributeError):
-        return None
-
-
-class HttpCase(unittest.TestCase):
+class HttpCase(ProviderCase):
     """A fake provider and a Site whose provider is the fake."""
+    TIMEOUT = TIMEOUT
+    SECRET = TOKEN
     fake_args = {}
     provider_more = ""
-    extra = LIMITS
     url_suffix = ""
 
-    def setUp(self):
-        self.fake = FakeHTTP(token=TOKEN, **self.fake_args)
-        self.addCleanup(self.fake.close)
-        self.site = gl.Site(poll_interval=POLL, extra=self.extra,
-                            provider=provider_line(self.fake.url + self.url_suffix,
-                                                   more=self.provider_more))
-        self.addCleanup(self.site.close)
-        self.injected = []       # (provider id, phone, tag) of every inbound text
-        self.daemon = None
+    def make_fake(self):
+        return FakeHTTP(token=TOKEN, **self.fake_args)
 
-    # ---- driving ----
+    def provider_conf(self, secret=None):
+        return provider_line(self.fake.url + self.url_suffix, token=secret or TOKEN,
+                             more=self.provider_more)
 
-    def inject(self, k=1, sender=None, body=None, id=None):
-        """k inbound errands from new residents; their (id, phone, tag)."""
+    def sent_problems(self, rows):
+        """Every outbox row sent and exactly one SMS at the fake; no SMS
+        without a row; no text sent twice."""
         out = []
-        for _ in range(k):
-            n = len(self.injected) + 1
-            phone, tag = resident(n), f"k{n}q"
-            mid = self.fake.add_inbound(sender or phone, body or f"跑腿 菜园小区 买菜 {tag}", id=id)
-            self.injected.append((mid, phone, tag))
-            out.append((mid, phone, tag))
-        return out
-
-    def start(self):
-        self.daemon = self.site.start(env={"WATCHDOG_USEC": str(WATCHDOG_USEC)})
-        self.daemon.wait_ready()
-        return self.daemon
-
-    def wait_tickets(self, n, timeout=5.0):
-        return gl.wait_for(lambda: len(self.site.tickets()) >= n and self.site.tickets(),
-                           timeout, f"{n} ticket(s)")
-
-    # ---- what must hold ----
-
-    def problems(self):
-        """Why the site and the fake do not (yet) agree: every inbound text
-        one ticket and one reply; every outbox row sent and exactly one SMS
-        at the fake; no SMS without a row; no text sent twice."""
-        out = []
-        tickets = self.site.tickets()
-        rows = self.site.outbox_rows()
-        if len(tickets) != len(self.injected):
-            out.append(f"{len(tickets)} tickets for {len(self.injected)} inbound texts")
-        by_phone = collections.defaultdict(list)
-        for t in tickets:
-            by_phone[t["phone"]].append(t)
-        for mid, phone, tag in self.injected:
-            texts = [t["text"] for t in by_phone[phone]]
-            if len(texts) != 1 or tag not in texts[0]:
-                out.append(f"inbound {mid!r} from {phone}: tickets {texts}")
-            replies = [r["id"] for r in rows if r["to"] == phone]
-            if len(replies) != 1:
-                out.append(f"inbound {mid!r} from {phone}: replies {replies}")
         sms = {s["id"]: s for s in self.fake.sms_list()}
         for r in rows:
             gid = f"gridline-{r['id']}"
@@ -134,54 +77,13 @@ class HttpCase(unittest.TestCase):
                 for gid, n in answered.items() if n > 1]
         return out
 
-    def settle(self, timeout=15.0):
-        """Wait until problems() is empty; then make sure it stays so."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.daemon:
-                self.daemon.check_alive("the site to settle")
-            p = self.problems()
-            if not p:
-                break
-            if time.monotonic() > deadline:
-                self.fail(f"not settled after {timeout} s: {p}\n{self.log_tail()}")
-            time.sleep(0.2)
-        t = time.monotonic()
-        time.sleep(1.0)          # nothing late may double anything
-        self.assertEqual(self.problems(), [], self.log_tail())
-        return t
-
-    def wait_rows(self, pred, timeout, what):
-        """Wait until the outbox rows (not none) satisfy pred; return them."""
-        def check():
-            rows = self.site.outbox_rows()
-            return rows if rows and pred(rows) else None
-        return gl.wait_for(check, timeout, what)
-
-    def log_tail(self):
-        return "log:\n" + self.site.all_logs().decode("utf-8", "replace")[-3000:]
-
-    def assertWatchdogSteady(self, d=None):
-        d = d or self.daemon
-        d.check_alive("watchdog")
-        ready = d.times("READY=1")[0]
-        pings = [t for t in d.times("WATCHDOG=1") if t >= ready]
-        self.assertTrue(pings, "no WATCHDOG=1 at all")
-        seq = [ready] + pings + [time.monotonic()]
-        gaps = [(b - a, a - ready) for a, b in zip(seq, seq[1:])]
-        worst = max(gaps)
-        self.assertLessEqual(worst[0], MAX_PING_GAP,
-                             f"a {worst[0]:.2f} s gap between watchdog pings, "
-                             f"{worst[1]:.1f} s after READY=1")
-
-    def assertNoSecret(self):
-        self.assertNotIn(TOKEN.encode(), self.site.all_logs())
-        if self.daemon:   # STATUS= and every other notify line
-            self.assertFalse([s for s in self.daemon.lines() if TOKEN in s])
+    def assertNoSecret(self, secret=None):
+        """Nor in what gridlinectl prints."""
+        super().assertNoSecret(secret)
         for args in (("outbox", "--all", "--json"), ("tickets", "--json"),
                      ("workers", "--json"), ("help",)):
             p = self.site.ctl(*args)
-            self.assertNotIn(TOKEN.encode(), p.stdout + p.stderr, args)
+            self.assertNotIn((secret or TOKEN).encode(), p.stdout + p.stderr, args)
 
     def assertAuthorised(self):
         for q in self.fake.reqs():
@@ -435,36 +337,15 @@ class SendErrors(HttpCase):
                     self.assertIn(str(code), r["error"] or "")
 
     def test_wrong_token_gets_401_and_the_daemon_stays_up(self):
-        self.site.provider = provider_line(self.fake.url, token="wr0ng")
-        self.site.write_config(self.site.config_text(extra=self.extra))
-        d = self.start()
-        self.inject(1)
-        gl.wait_for(lambda: len(self.fake.reqs("inbox")) >= 3, 5.0, "3 polls")
-        self.assertTrue(all(q["status"] == 401 for q in self.fake.reqs()))
-        self.assertEqual(self.site.tickets(), [])
-        self.assertNotIn(b"wr0ng", self.site.all_logs())
-        self.assertWatchdogSteady(d)
+        self.check_wrong_secret("wr0ng")
 
 
 class Running(HttpCase):
 
     def test_texts_while_running_become_tickets_and_replies(self):
-        d = self.start()
-        gl.wait_for(lambda: self.fake.reqs("inbox"), 5.0, "a first poll")
-        self.inject(2)
-        t0 = time.monotonic()
-        self.wait_tickets(2, timeout=3 * POLL + 1)
-        self.assertLess(time.monotonic() - t0, 3 * POLL + 1, "poll lag")
-        self.settle()
-        self.inject(1)
-        self.settle()
+        self.check_texts_while_running()
         afters = [q["query"].get("after") for q in self.fake.reqs("inbox")]
         self.assertIn("c-3", afters)
-        self.assertAuthorised()
-        self.assertNoSecret()
-        self.assertWatchdogSteady(d)
-        d.send(signal.SIGTERM)
-        self.assertEqual(d.wait_exit(5), 0)
 
 
 class NonBlocking(HttpCase):
@@ -501,129 +382,11 @@ class NonBlocking(HttpCase):
         self.assertLess(time.monotonic() - t0, TIMEOUT + 3)
 
 
-class FaultMatrix(HttpCase):
-    """Each fault on /send, then on /inbox too, for a while; then gone."""
-    FAULT_TIME = 2 * TIMEOUT + 0.5
-
-    def run_fault(self, kind, **params):
-        d = self.start()
-        self.inject(1)
-        self.settle()                       # a good start
-        t_fault = time.monotonic()
-        self.fake.fault("send", kind, times=None, **params)
-        self.inject(1)                      # its replies meet the fault
-        gl.wait_for(lambda: any(q["fault"] == kind for q in self.fake.reqs("send")), 5.0,
-                    f"a send meeting {kind}")
-        self.fake.fault("inbox", kind, times=None, **params)
-        self.inject(2)                      # these wait for the inbox to work again
-        time.sleep(self.FAULT_TIME)
-        d.check_alive(f"{kind} for a while")
-        self.assertWatchdogSteady(d)
-        self.fake.clear()
-        t_clear = time.monotonic()
-        t_ok = self.settle(timeout=RECOVERY + 10)
-        self.assertLess(t_ok - t_clear, RECOVERY, "slow recovery: backoff not bounded")
-        self.assertWatchdogSteady(d)
-        self.assertNoSpin(t_fault, t_clear)
-        self.assertAuthorised()
-        self.assertNoSecret()
-        return d
-
-    def assertNoSpin(self, t0, t1):
-        span = t1 - t0
-        inbox = [q for q in self.fake.reqs("inbox") if t0 <= q["t"] <= t1]
-        self.assertLessEqual(len(inbox), 2 * span / POLL + 4, "polling in a tight loop")
-        per_id = collections.Counter(send_id(q) for q in self.fake.reqs("send")
-                                     if t0 <= q["t"] <= t1)
-        for gid, n in per_id.items():
-            self.assertLessEqual(n, span / 0.5 + 3, f"{gid} resent in a tight loop")
-
-    def test_500(self):
-        self.run_fault("http", code=500)
-
-    def test_503(self):
-        self.run_fault("http", code=503)
-
-    def test_429_with_retry_after(self):
-        self.run_fault("http", code=429, retry_after=1)
-
-    def test_hang_past_the_timeout(self):
-        self.run_fault("hang", seconds=3 * TIMEOUT)
-
-    def test_malformed_json(self):
-        self.run_fault("malformed")
-
-    def test_truncated_json(self):
-        self.run_fault("truncated")
-
-    def test_body_over_max_response(self):
-        self.run_fault("oversize", size=65536 + 1000)
-
-    def test_connection_closed_without_answer(self):
-        self.run_fault("close")
-
-    def test_invalid_utf8_in_json_strings(self):
-        d = self.start()
-        self.inject(1, body="跑腿 菜园小区 买菜 ".encode() + b"\xff\xfe k1q \xc3")
-        self.inject(1, body="跑腿 菜园小区 买菜 k2q".encode() + b" \xed\xa0\x80", id=b"m-\xff\xfe-2")
-        self.wait_tickets(2)
-        self.fake.fault("inbox", "overlap", times=3)      # the bad id comes again, 3 times
-        gl.wait_for(lambda: sum(q["fault"] == "overlap" for q in self.fake.reqs("inbox")) == 3,
-                    5.0, "3 pages repeating the message with the bad id")
-        self.settle()
-        texts = [t["text"] for t in self.site.tickets()]
-        k1 = [t for t in texts if "k1q" in t]
-        self.assertIn("\ufffd", k1[0])                     # repaired, not dropped
-        self.assertIn("\ufffd", [t for t in texts if "k2q" in t][0])
-        self.assertWatchdogSteady(d)
-
-    def test_connection_refused_from_the_start(self):
-        self.fake.down()
-        d = self.start()
-        self.inject(2)
-        time.sleep(2.0)
-        d.check_alive("connection refused")
-        self.assertEqual(self.site.tickets(), [])
-        self.assertWatchdogSteady(d)
-        self.fake.up()
-        t_up = time.monotonic()
-        t_ok = self.settle(timeout=RECOVERY + 10)
-        self.assertLess(t_ok - t_up, RECOVERY)
-        self.assertWatchdogSteady(d)
-
-    def test_provider_down_for_a_while_then_back(self):
-        d = self.start()
-        self.inject(1)
-        self.settle()
-        self.fake.fault("send", "http", times=None, code=503)
-        self.inject(2)          # tickets made, replies queued
-        gl.wait_for(lambda: len(self.site.tickets()) == 3, 5.0, "3 tickets")
-        self.fake.down()
-        self.fake.clear()
-        self.inject(2)          # arrive at the gateway while gridline cannot reach it
-        time.sleep(2 * TIMEOUT)
-        d.check_alive("provider down")
-        self.assertWatchdogSteady(d)
-        self.assertEqual(len(self.site.tickets()), 3)
-        t_up = time.monotonic()
-        self.fake.up()
-        t_ok = self.settle(timeout=RECOVERY + 10)
-        self.assertLess(t_ok - t_up, RECOVERY)
-        self.assertWatchdogSteady(d)
-        self.assertNoSecret()
-
-    def test_inbox_429_retry_after_is_honoured(self):
-        d = self.start()
-        gl.wait_for(lambda: self.fake.reqs("inbox"), 5.0, "a first poll")
-        self.fake.fault("inbox", "http", code=429, retry_after=2)
-        self.inject(1)
-        self.settle()
-        polls = self.fake.reqs("inbox")
-        i = next(n for n, q in enumerate(polls) if q["status"] == 429)
-        self.assertGreater(len(polls), i + 1)
-        gap = polls[i + 1]["t"] - polls[i]["t"]
-        self.assertGreaterEqual(gap, 2.0 - 0.05, "polled again before Retry-After: 2 ran out")
-        self.assertWatchdogSteady(d)
+class FaultMatrix(FaultMatrixTests, HttpCase):
+    """Each fault on /send, then on /inbox too, for a while; then gone
+    (faults.py)."""
+    REPEAT_FAULT = "overlap"
+    BAD_ID = {"id": b"m-\xff\xfe-2"}
 
 
 class Delivery(HttpCase):
@@ -631,8 +394,7 @@ class Delivery(HttpCase):
     def test_delivered_and_failed_are_shown_with_the_error(self):
         d = self.start()
         self.inject(1)
-        rows = self.wait_rows(lambda rs: len(rs) >= 2 and all(r["status"] == "sent" for r in rs),
-                              5.0, "texts sent")
+        rows = self.wait_sent(2)
         good, bad = rows[0], rows[1]
         self.fake.deliver(f"gridline-{good['id']}", "delivered")
         self.fake.deliver(f"gridline-{bad['id']}", "failed", "30003", "Unreachable handset")
@@ -673,8 +435,7 @@ class Delivery(HttpCase):
     def test_failed_text_to_a_worker_is_copied_to_the_operators(self):
         d = self.start()
         self.inject(1)           # an errand in 菜园小区: w03 gets the notice
-        rows = self.wait_rows(lambda rs: len(rs) >= 2 and all(r["status"] == "sent" for r in rs),
-                              5.0, "texts sent")
+        rows = self.wait_sent(2)
         [notice] = [r for r in rows if r["to"] == gl.PHONES["w03"]]
         self.fake.deliver(f"gridline-{notice['id']}", "failed", "30005", "Unknown destination")
         rows = self.wait_rows(lambda rs: any(r["to"] == gl.PHONES["op1"] and r["status"] == "sent"
@@ -698,7 +459,7 @@ class DeliveryTimeout(HttpCase):
     def test_no_final_status_becomes_unknown_after_status_timeout(self):
         d = self.start()
         self.inject(1)
-        self.wait_rows(lambda rs: all(r["status"] == "sent" for r in rs), 5.0, "texts sent")
+        self.wait_sent(1)
         self.wait_rows(lambda rs: all(r["status"] == "unknown" for r in rs), 15.0,
                        "every text unknown after status_timeout (3 s)")
         self.assertTrue(self.fake.reqs("status"), "never asked for the status")

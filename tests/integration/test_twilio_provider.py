@@ -11,34 +11,27 @@ midnight and late-stamped ones are not missed; a missed call becomes one
 callback ticket; a send whose answer timed out is not posted again when
 Twilio already has the text (dated and still-queued cases); 429 +
 Retry-After honoured on sends and polls; permanent (400 21211) and
-transient errors; a wrong token; the fault matrix (500, 503, 429, hang
-past the timeout, malformed and truncated JSON, a body over max_response,
-connection closed, invalid UTF-8, connection refused, down for a while)
-with the daemon up, watchdog pings on time, nothing lost or doubled and a
-bounded recovery; delivery statuses shown by `gridlinectl outbox`.
+transient errors; a wrong token; the fault matrix of faults.py (500, 503,
+429, 500 after the text was created, hang past the timeout, malformed and
+truncated JSON, a body over max_response, connection closed, invalid
+UTF-8, connection refused, down for a while) with the daemon up, watchdog
+pings on time, nothing lost or doubled and a bounded recovery; delivery
+statuses shown by `gridlinectl outbox`.
 """
+import base64
 import calendar
 import collections
 import os
-import signal
 import time
 import unittest
 
 import gl
 from fake_twilio import FakeTwilio
+from faults import FaultMatrixTests, ProviderCase, resident
 
+TOKEN = "tw-secret-t0ken"
 TIMEOUT = 1.0            # provider.timeout
-POLL = 0.5
 RATE = 200.0
-RETRY_MAX = 2.0
-LIMITS = f"limits = {{ retry_min = 0.5; retry_max = {RETRY_MAX}; send_attempts = 50; }};\n"
-WATCHDOG_USEC = 400000
-MAX_PING_GAP = 1.0
-RECOVERY = TIMEOUT + RETRY_MAX + 1 + POLL + 2.5
-
-
-def resident(n):
-    return f"+86138{n:08d}"
 
 
 def today_start():
@@ -49,62 +42,28 @@ def gmday(t):
     return time.strftime("%Y-%m-%d", time.gmtime(t))
 
 
-class TwilioCase(unittest.TestCase):
-    extra = LIMITS
+class TwilioCase(ProviderCase):
+    TIMEOUT = TIMEOUT
+    SECRET = TOKEN
+    INBOX = "list"
+    POLLS = ("list", "calls")
+    IGNORE_CATEGORIES = ("callback",)    # from missed calls, not from texts
 
-    def setUp(self):
-        self.fake = FakeTwilio()
-        self.addCleanup(self.fake.close)
-        self.site = gl.Site(poll_interval=POLL, extra=self.extra,
-                            provider=self.provider_line(self.fake.token))
-        self.addCleanup(self.site.close)
-        self.injected = []
-        self.daemon = None
+    def make_fake(self):
+        return FakeTwilio(token=TOKEN)
 
-    def provider_line(self, token):
+    def provider_conf(self, secret=None):
         f = self.fake
         return (f'provider = {{ type = "twilio"; account_sid = "{f.account}"; '
-                f'auth_token = "{token}"; number = "{f.number}"; base_url = "{f.url}/"; '
+                f'auth_token = "{secret or TOKEN}"; number = "{f.number}"; base_url = "{f.url}/"; '
                 f"timeout = {TIMEOUT}; connect_timeout = 1.0; max_response = 65536; "
                 f"rate = {RATE}; }};")
 
-    # ---- driving ----
-
-    def inject(self, k=1, body=None, when=None):
+    def sent_problems(self, rows):
+        """Every outbox row sent, with the SID of exactly one text at the
+        fake holding its recipient and body; no text at the fake without a
+        row."""
         out = []
-        for _ in range(k):
-            n = len(self.injected) + 1
-            phone, tag = resident(n), f"k{n}q"
-            sid = self.fake.add_inbound(phone, body or f"跑腿 菜园小区 买菜 {tag}", when=when)
-            self.injected.append((sid, phone, tag))
-            out.append((sid, phone, tag))
-        return out
-
-    def start(self):
-        self.daemon = self.site.start(env={"WATCHDOG_USEC": str(WATCHDOG_USEC)})
-        self.daemon.wait_ready()
-        return self.daemon
-
-    # ---- what must hold ----
-
-    def problems(self):
-        """Every inbound text one ticket and one reply; every outbox row
-        sent, with the SID of exactly one text at the fake holding its
-        recipient and body; no text at the fake without a row."""
-        out = []
-        tickets = [t for t in self.site.tickets() if t["category"] != "callback"]
-        rows = self.site.outbox_rows()
-        if len(tickets) != len(self.injected):
-            out.append(f"{len(tickets)} tickets for {len(self.injected)} inbound texts")
-        by_phone = collections.defaultdict(list)
-        for t in tickets:
-            by_phone[t["phone"]].append(t)
-        for sid, phone, tag in self.injected:
-            texts = [t["text"] for t in by_phone[phone]]
-            if len(texts) != 1 or tag not in texts[0]:
-                out.append(f"inbound {sid} from {phone}: tickets {texts}")
-            if len([r for r in rows if r["to"] == phone]) != 1:
-                out.append(f"inbound {sid} from {phone}: not exactly one reply")
         sent = {m["sid"]: m for m in self.fake.sent()}
         loose = []
         for r in rows:
@@ -127,46 +86,14 @@ class TwilioCase(unittest.TestCase):
                        f"{[(m['to'], m['body'][:20]) for m in sent.values()]}")
         return out
 
-    def settle(self, timeout=15.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.daemon:
-                self.daemon.check_alive("the site to settle")
-            p = self.problems()
-            if not p:
-                break
-            if time.monotonic() > deadline:
-                self.fail(f"not settled after {timeout} s: {p}\n{self.log_tail()}")
-            time.sleep(0.2)
-        t = time.monotonic()
-        time.sleep(0.7)
-        self.assertEqual(self.problems(), [], self.log_tail())
-        return t
-
-    def log_tail(self):
-        return "log:\n" + self.site.all_logs().decode("utf-8", "replace")[-3000:]
+    def send_key(self, req):
+        return req["form"].get("To"), req["form"].get("Body")
 
     def posts(self):
         return self.fake.reqs("send")
 
-    def assertWatchdogSteady(self, d=None):
-        d = d or self.daemon
-        d.check_alive("watchdog")
-        ready = d.times("READY=1")[0]
-        pings = [t for t in d.times("WATCHDOG=1") if t >= ready]
-        self.assertTrue(pings, "no WATCHDOG=1 at all")
-        seq = [ready] + pings + [time.monotonic()]
-        worst = max(b - a for a, b in zip(seq, seq[1:]))
-        self.assertLessEqual(worst, MAX_PING_GAP, f"a {worst:.2f} s gap between watchdog pings")
-
-    def assertNoSecret(self):
-        self.assertNotIn(self.fake.token.encode(), self.site.all_logs())
-        if self.daemon:
-            self.assertFalse([s for s in self.daemon.lines() if self.fake.token in s])
-
     def assertAuthorised(self):
-        import base64
-        want = "Basic " + base64.b64encode(f"{self.fake.account}:{self.fake.token}".encode()).decode()
+        want = "Basic " + base64.b64encode(f"{self.fake.account}:{TOKEN}".encode()).decode()
         for q in self.fake.reqs():
             self.assertEqual(q["headers"].get("authorization"), want, q["path"])
 
@@ -296,17 +223,7 @@ class Paging(TwilioCase):
 class Running(TwilioCase):
 
     def test_texts_while_running_and_stop_at_known_pages(self):
-        d = self.start()
-        gl.wait_for(lambda: self.fake.reqs("list"), 5.0, "a first poll")
-        self.inject(2)
-        self.settle()
-        self.inject(1)
-        self.settle()
-        self.assertAuthorised()
-        self.assertNoSecret()
-        self.assertWatchdogSteady(d)
-        d.send(signal.SIGTERM)
-        self.assertEqual(d.wait_exit(5), 0)
+        self.check_texts_while_running()
 
     def test_timed_out_send_is_not_posted_again(self):
         for unsent in (False, True):       # Twilio has it as sent, or still queued
@@ -337,28 +254,8 @@ class Running(TwilioCase):
         self.assertGreaterEqual(later[0]["t"] - first["t"], 2.0 - 0.05)
         self.assertWatchdogSteady(d)
 
-    def test_retry_after_on_list_is_honoured(self):
-        d = self.start()
-        gl.wait_for(lambda: self.fake.reqs("list"), 5.0, "a first poll")
-        self.fake.fault("list", "http", code=429, retry_after=2)
-        self.inject(1)
-        self.settle()
-        polls = self.fake.reqs("list")
-        i = next(n for n, q in enumerate(polls) if q["status"] == 429)
-        self.assertGreater(len(polls), i + 1)
-        self.assertGreaterEqual(polls[i + 1]["t"] - polls[i]["t"], 2.0 - 0.05)
-        self.assertWatchdogSteady(d)
-
     def test_wrong_token_gets_401_and_the_daemon_stays_up(self):
-        self.site.provider = self.provider_line("wr0ng-t0ken")
-        self.site.write_config(self.site.config_text(extra=self.extra))
-        d = self.start()
-        self.inject(1)
-        gl.wait_for(lambda: len(self.fake.reqs("list")) >= 3, 5.0, "3 polls")
-        self.assertTrue(all(q["status"] == 401 for q in self.fake.reqs()))
-        self.assertEqual(self.site.tickets(), [])
-        self.assertNotIn(b"wr0ng-t0ken", self.site.all_logs())
-        self.assertWatchdogSteady(d)
+        self.check_wrong_secret("wr0ng-t0ken")
 
     def test_delivery_statuses_are_shown(self):
         self.start()
@@ -376,101 +273,18 @@ class Running(TwilioCase):
         self.assertTrue(all(q["status"] == 200 for q in self.fake.reqs("fetch")))
 
 
-class FaultMatrix(TwilioCase):
-    """Each fault on sends, then on polls too, for a while; then gone."""
-    FAULT_TIME = 2 * TIMEOUT + 0.5
+class FaultMatrix(FaultMatrixTests, TwilioCase):
+    """Each fault on sends, then on both lists too, for a while; then gone
+    (faults.py)."""
 
-    def run_fault(self, kind, **params):
-        d = self.start()
-        self.inject(1)
-        self.settle()
-        self.fake.fault("send", kind, times=None, **params)
-        self.inject(1)
-        gl.wait_for(lambda: any(q["fault"] == kind for q in self.posts()), 5.0,
-                    f"a send meeting {kind}")
-        self.fake.fault("list", kind, times=None, **params)
-        self.fake.fault("calls", kind, times=None, **params)
-        self.inject(2)
-        t_fault = time.monotonic()
-        time.sleep(self.FAULT_TIME)
-        d.check_alive(f"{kind} for a while")
-        self.assertWatchdogSteady(d)
-        self.fake.clear()
-        t_clear = time.monotonic()
-        t_ok = self.settle(timeout=RECOVERY + 10)
-        self.assertLess(t_ok - t_clear, RECOVERY, "slow recovery: backoff not bounded")
-        self.assertWatchdogSteady(d)
-        polls = [q for q in self.fake.reqs("list") if t_fault <= q["t"] <= t_clear]
-        self.assertLessEqual(len(polls), 2 * (t_clear - t_fault) / POLL + 4, "polling in a tight loop")
-        self.assertNoSecret()
-
-    def test_500(self):
-        self.run_fault("http", code=500)
-
-    def test_503(self):
-        self.run_fault("http", code=503)
-
-    def test_429(self):
-        self.run_fault("http", code=429, retry_after=1)
+    def assertNoSpin(self, t_send, t_poll, t_clear):
+        # lists counted only once they fail too: before, every failed send
+        # is looked up (a list with From) before it is posted again
+        self.assertPollsDoNotSpin(t_poll, t_clear)
+        self.assertSendsDoNotSpin(t_send, t_clear)
 
     def test_500_after_the_text_was_created(self):
         self.run_fault("http", code=500, apply=True)
-
-    def test_hang_past_the_timeout(self):
-        self.run_fault("hang", seconds=3 * TIMEOUT)
-
-    def test_malformed_json(self):
-        self.run_fault("malformed")
-
-    def test_truncated_json(self):
-        self.run_fault("truncated")
-
-    def test_body_over_max_response(self):
-        self.run_fault("oversize", size=65536 + 1000)
-
-    def test_connection_closed_without_answer(self):
-        self.run_fault("close")
-
-    def test_invalid_utf8_in_json_strings(self):
-        d = self.start()
-        self.inject(1, body="跑腿 菜园小区 买菜 ".encode() + b"\xff\xfe k1q \xc3")
-        self.inject(1, body="跑腿 菜园小区 买菜 k2q".encode() + b" \xed\xa0\x80")
-        self.settle()
-        texts = [t["text"] for t in self.site.tickets()]
-        self.assertIn("\ufffd", [t for t in texts if "k1q" in t][0])
-        self.assertIn("\ufffd", [t for t in texts if "k2q" in t][0])
-        self.assertWatchdogSteady(d)
-
-    def test_connection_refused_then_up(self):
-        self.fake.down()
-        d = self.start()
-        self.inject(2)
-        time.sleep(1.5)
-        self.assertEqual(self.site.tickets(), [])
-        self.assertWatchdogSteady(d)
-        self.fake.up()
-        t_up = time.monotonic()
-        self.assertLess(self.settle(timeout=RECOVERY + 10) - t_up, RECOVERY)
-        self.assertWatchdogSteady(d)
-
-    def test_down_for_a_while_then_back(self):
-        d = self.start()
-        self.inject(1)
-        self.settle()
-        self.fake.fault("send", "http", times=None, code=503)
-        self.inject(2)
-        gl.wait_for(lambda: len(self.site.tickets()) == 3, 5.0, "3 tickets")
-        self.fake.down()
-        self.fake.clear()
-        self.inject(2)
-        time.sleep(2 * TIMEOUT)
-        self.assertWatchdogSteady(d)
-        self.assertEqual(len(self.site.tickets()), 3)
-        self.fake.up()
-        t_up = time.monotonic()
-        self.assertLess(self.settle(timeout=RECOVERY + 10) - t_up, RECOVERY)
-        self.assertWatchdogSteady(d)
-        self.assertNoSecret()
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@
 #include "android.h"
 #include "http.h"
 #include "log.h"
+#include "netcall.h"
 #include "provider.h"
 #include "util.h"
 
@@ -54,7 +55,7 @@
 enum call_kind { CALL_FETCH, CALL_SEND, CALL_STATUS };
 
 struct call {                    /* one operation in flight */
-	struct call *prev, *next;    /* in aprov.calls */
+	struct netcall nc;           /* in aprov.nb.calls */
 	struct aprov *ap;
 	enum call_kind kind;
 	void *ud;
@@ -76,15 +77,9 @@ struct call {                    /* one operation in flight */
 
 struct aprov {
 	struct provider base;
-	char *url;                   /* without a trailing '/' */
-	char *user, *password;
-	char *cafile;
-	long timeout_ms, connect_timeout_ms;
-	size_t max_response;
-	struct http *http;           /* from attach() */
+	struct netcall_base nb;      /* HTTP Basic user and password */
 	json_t *seen;                /* ids handed over and acked, in the window */
 	bool failing;                /* the last fetch failed (logged once) */
-	struct call *calls;
 };
 
 static struct aprov *to_ap(struct provider *p)
@@ -92,42 +87,31 @@ static struct aprov *to_ap(struct provider *p)
 	return (struct aprov *)p;
 }
 
-static struct call *call_new(struct aprov *ap, enum call_kind kind, void *ud)
+static void call_release(struct netcall *nc)
 {
-	struct call *c = xcalloc(1, sizeof(*c));
+	struct call *c = (struct call *)nc;
 
-	c->ap = ap;
-	c->kind = kind;
-	c->ud = ud;
-	c->cursor_ms = -1;
-	c->next = ap->calls;
-	if (ap->calls)
-		ap->calls->prev = c;
-	ap->calls = c;
-	return c;
-}
-
-static void call_free(struct call *c)
-{
-	if (!c)
-		return;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		c->ap->calls = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
 	android_in_free(c->items, c->n);
 	json_decref(c->ids);
 	curl_free(c->from);
 	free(c);
 }
 
+static struct call *call_new(struct aprov *ap, enum call_kind kind, void *ud)
+{
+	struct call *c = netcall_new(&ap->nb, sizeof(*c), call_release);
+
+	c->ap = ap;
+	c->kind = kind;
+	c->ud = ud;
+	c->cursor_ms = -1;
+	return c;
+}
+
 static int an_open(const struct provider_config *cfg, struct provider **ret, char *err,
 		   size_t errsize)
 {
 	struct aprov *ap;
-	size_t n;
 
 	if (!cfg->url || !cfg->secret) {
 		snprintf(err, errsize, "android provider needs url and password");
@@ -135,16 +119,9 @@ static int an_open(const struct provider_config *cfg, struct provider **ret, cha
 	}
 	ap = xcalloc(1, sizeof(*ap));
 	ap->base.ops = &provider_android_ops;
-	ap->url = xstrdup(cfg->url);
-	n = strlen(ap->url);
-	while (n > 0 && ap->url[n - 1] == '/')
-		ap->url[--n] = '\0';
-	ap->user = xstrdup(cfg->username ? cfg->username : "sms");
-	ap->password = xstrdup(cfg->secret);
-	ap->cafile = xstrdup(cfg->cafile);
-	ap->timeout_ms = (long)(cfg->timeout * 1000);
-	ap->connect_timeout_ms = (long)(cfg->connect_timeout * 1000);
-	ap->max_response = cfg->max_response;
+	netcall_init(&ap->nb, cfg, NULL);
+	ap->nb.user = xstrdup(cfg->username ? cfg->username : "sms");
+	ap->nb.password = xstrdup(cfg->secret);
 	ap->seen = json_object();
 	*ret = &ap->base;
 	return 0;
@@ -156,44 +133,14 @@ static void an_close(struct provider *p)
 
 	if (!ap)
 		return;
-	http_free(ap->http);         /* cancels the requests: their callbacks never come */
-	while (ap->calls)
-		call_free(ap->calls);
-	free(ap->url);
-	free(ap->user);
-	if (ap->password)            /* do not leave it in freed memory */
-		memset(ap->password, 0, strlen(ap->password));
-	free(ap->password);
-	free(ap->cafile);
+	netcall_release(&ap->nb);
 	json_decref(ap->seen);
 	free(ap);
 }
 
 static int an_attach(struct provider *p, sd_event *e, provider_wake_cb wake, void *ud)
 {
-	struct aprov *ap = to_ap(p);
-
-	if (!ap->http)
-		ap->http = http_new(e);
-	return ap->http ? 0 : -ENOMEM;
-}
-
-static int an_submit(struct aprov *ap, const char *method, const char *url, const char *body,
-		     http_done_cb cb, struct call *c)
-{
-	const char *headers[] = { "Accept: application/json",
-				  body ? "Content-Type: application/json" : NULL, NULL };
-	struct http_request req = {
-		.method = method, .url = url, .headers = headers,
-		.body = body, .body_len = body ? strlen(body) : 0,
-		.username = ap->user, .password = ap->password,
-		.connect_timeout_ms = ap->connect_timeout_ms, .timeout_ms = ap->timeout_ms,
-		.max_response = ap->max_response, .cafile = ap->cafile,
-	};
-
-	if (!ap->http)
-		return -ENOTCONN;
-	return http_submit(ap->http, &req, cb, c);
+	return netcall_attach(&to_ap(p)->nb, e);
 }
 
 /* ---- inbound ------------------------------------------------------------ */
@@ -202,14 +149,13 @@ static void page_done(void *ud, const struct http_response *r);
 
 static int page_submit(struct call *c)
 {
-	struct aprov *ap = c->ap;
-	char *url;
+	char *path;
 	int r;
 
-	url = xasprintf("%s/inbox?type=SMS&limit=%zu&offset=%zu%s%s", ap->url, c->limit,
-			c->offset, c->from ? "&from=" : "", c->from ? c->from : "");
-	r = an_submit(ap, "GET", url, NULL, page_done, c);
-	free(url);
+	path = xasprintf("/inbox?type=SMS&limit=%zu&offset=%zu%s%s", c->limit, c->offset,
+			 c->from ? "&from=" : "", c->from ? c->from : "");
+	r = netcall_submit(&c->ap->nb, "GET", path, NULL, page_done, c);
+	free(path);
 	return r;
 }
 
@@ -269,14 +215,14 @@ static void fetch_finish(struct call *c, int err, double retry_after, const char
 	struct provider_batch *b = NULL;
 
 	if (err < 0 && !ap->failing)
-		log_warn("android provider: GET %s/inbox: %s", ap->url, why);
+		log_warn("android provider: GET %s/inbox: %s", ap->nb.url, why);
 	else if (err == 0 && ap->failing)
-		log_info("android provider: GET %s/inbox works again", ap->url);
+		log_info("android provider: GET %s/inbox works again", ap->nb.url);
 	ap->failing = err < 0;
 	if (err == 0)
 		b = fetch_batch(c);
 	c->fetch_cb(c->ud, b, err, retry_after);
-	call_free(c);
+	netcall_free(&c->nc);
 }
 
 /* Add a page's texts; a text already read in this fetch is dropped. */
@@ -367,7 +313,7 @@ static int an_fetch(struct provider *p, const char *cursor, size_t max, provider
 	char from[64];
 	int r;
 
-	if (!ap->http)
+	if (!ap->nb.http)
 		return -ENOTCONN;
 	c = call_new(ap, CALL_FETCH, ud);
 	c->fetch_cb = cb;
@@ -383,7 +329,7 @@ static int an_fetch(struct provider *p, const char *cursor, size_t max, provider
 	}
 	r = page_submit(c);
 	if (r < 0)
-		call_free(c);
+		netcall_free(&c->nc);
 	return r;
 }
 
@@ -414,7 +360,7 @@ static void send_done(void *ud, const struct http_response *r)
 	}
 	res.retry_after = r->retry_after;
 	c->send_cb(c->ud, c->outbox_id, &res);
-	call_free(c);
+	netcall_free(&c->nc);
 }
 
 /* Our message id for a row: unique to the row, the same on every attempt. */
@@ -433,30 +379,20 @@ static int an_send(struct provider *p, const struct provider_out *m, provider_se
 {
 	struct aprov *ap = to_ap(p);
 	struct call *c;
-	char *url, *json;
 	json_t *j;
 	int r;
 
-	if (!ap->http)
+	if (!ap->nb.http)
 		return -ENOTCONN;
 	c = call_new(ap, CALL_SEND, ud);
 	message_key(m, c->key, sizeof(c->key));
 	j = json_pack("{s:s, s:{s:s}, s:[s], s:b}", "id", c->key, "textMessage", "text", m->body,
 		      "phoneNumbers", m->to, "withDeliveryReport", 1);
-	json = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
-	if (!json) {
-		call_free(c);
-		return -EINVAL;
-	}
 	c->send_cb = cb;
 	c->outbox_id = m->id;
-	url = xasprintf("%s/message", ap->url);
-	r = an_submit(ap, "POST", url, json, send_done, c);
-	free(url);
-	free(json);
+	r = netcall_post_json(&ap->nb, "/message", j, send_done, c);
 	if (r < 0)
-		call_free(c);
+		netcall_free(&c->nc);
 	return r;
 }
 
@@ -475,41 +411,37 @@ static void state_done(void *ud, const struct http_response *r)
 	}
 	st.retry_after = r->retry_after;
 	c->status_cb(c->ud, c->outbox_id, &st);
-	call_free(c);
+	netcall_free(&c->nc);
 }
 
 /* Ask for one text; on a failure to start, answer at once. */
 static void status_one(struct aprov *ap, const struct provider_query *q, provider_status_cb cb,
 		       void *ud)
 {
-	struct provider_status st = { .err = -EINVAL };
 	struct call *c;
-	char *esc, *url;
+	char *esc, *path;
 	int r;
 
 	if (!q->provider_id || !*q->provider_id) {
-		str_copy(st.error, sizeof(st.error), "no gateway message id for this text");
-		cb(ud, q->outbox_id, &st);
+		netcall_status_now(cb, ud, q->outbox_id, -EINVAL,
+				   "no gateway message id for this text");
 		return;
 	}
 	esc = curl_easy_escape(NULL, q->provider_id, 0);
 	if (!esc) {
-		st.err = -ENOMEM;
-		cb(ud, q->outbox_id, &st);
+		netcall_status_now(cb, ud, q->outbox_id, -ENOMEM, "");
 		return;
 	}
 	c = call_new(ap, CALL_STATUS, ud);
 	c->status_cb = cb;
 	c->outbox_id = q->outbox_id;
-	url = xasprintf("%s/message/%s", ap->url, esc);
+	path = xasprintf("/message/%s", esc);
 	curl_free(esc);
-	r = an_submit(ap, "GET", url, NULL, state_done, c);
-	free(url);
+	r = netcall_submit(&ap->nb, "GET", path, NULL, state_done, c);
+	free(path);
 	if (r < 0) {
-		call_free(c);
-		st.err = r;
-		str_copy(st.error, sizeof(st.error), "could not start the request");
-		cb(ud, q->outbox_id, &st);
+		netcall_free(&c->nc);
+		netcall_status_now(cb, ud, q->outbox_id, r, "could not start the request");
 	}
 }
 
@@ -518,7 +450,7 @@ static int an_status(struct provider *p, const struct provider_query *q, size_t 
 {
 	struct aprov *ap = to_ap(p);
 
-	if (!ap->http)
+	if (!ap->nb.http)
 		return -ENOTCONN;
 	if (n > STATUS_MAX)
 		return -EINVAL;

@@ -20,23 +20,17 @@
 #include "gwproto.h"
 #include "http.h"
 #include "log.h"
+#include "netcall.h"
 #include "provider.h"
 #include "util.h"
 
 struct hprov {
 	struct provider base;
-	char *url;               /* without a trailing '/' */
-	char *auth;              /* "Authorization: Bearer ..." */
-	char *cafile;
-	long timeout_ms, connect_timeout_ms;
-	size_t max_response;
-	struct http *http;       /* from attach() */
-	struct call *calls;      /* requests in flight */
+	struct netcall_base nb;  /* auth: "Authorization: Bearer ..." */
 };
 
-
 struct call {                    /* one request in flight */
-	struct call *prev, *next;    /* in hprov.calls, so close() can free them */
+	struct netcall nc;           /* in hprov.nb.calls, so close() can free them */
 	struct hprov *hp;
 	provider_fetch_cb fetch_cb;
 	provider_send_cb send_cb;
@@ -54,33 +48,17 @@ static struct hprov *to_hp(struct provider *p)
 
 static struct call *call_new(struct hprov *hp, void *ud)
 {
-	struct call *c = xcalloc(1, sizeof(*c));
+	struct call *c = netcall_new(&hp->nb, sizeof(*c), NULL);
 
 	c->hp = hp;
 	c->ud = ud;
-	c->next = hp->calls;
-	if (hp->calls)
-		hp->calls->prev = c;
-	hp->calls = c;
 	return c;
-}
-
-static void call_free(struct call *c)
-{
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		c->hp->calls = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	free(c);
 }
 
 static int hp_open(const struct provider_config *cfg, struct provider **ret, char *err,
 		   size_t errsize)
 {
 	struct hprov *hp;
-	size_t n;
 
 	if (!cfg->url || !cfg->secret) {
 		snprintf(err, errsize, "http provider needs url and token");
@@ -88,15 +66,8 @@ static int hp_open(const struct provider_config *cfg, struct provider **ret, cha
 	}
 	hp = xcalloc(1, sizeof(*hp));
 	hp->base.ops = &provider_http_ops;
-	hp->url = xstrdup(cfg->url);
-	n = strlen(hp->url);
-	while (n > 0 && hp->url[n - 1] == '/')
-		hp->url[--n] = '\0';
-	hp->auth = xasprintf("Authorization: Bearer %s", cfg->secret);
-	hp->cafile = xstrdup(cfg->cafile);
-	hp->timeout_ms = (long)(cfg->timeout * 1000);
-	hp->connect_timeout_ms = (long)(cfg->connect_timeout * 1000);
-	hp->max_response = cfg->max_response;
+	netcall_init(&hp->nb, cfg, NULL);
+	hp->nb.auth = xasprintf("Authorization: Bearer %s", cfg->secret);
 	*ret = &hp->base;
 	return 0;
 }
@@ -107,41 +78,13 @@ static void hp_close(struct provider *p)
 
 	if (!hp)
 		return;
-	http_free(hp->http);     /* cancels the requests: their callbacks never come */
-	while (hp->calls)
-		call_free(hp->calls);
-	free(hp->url);
-	if (hp->auth)   /* the token: do not leave it in freed memory */
-		memset(hp->auth, 0, strlen(hp->auth));
-	free(hp->auth);
-	free(hp->cafile);
+	netcall_release(&hp->nb);
 	free(hp);
 }
 
 static int hp_attach(struct provider *p, sd_event *e, provider_wake_cb wake, void *ud)
 {
-	struct hprov *hp = to_hp(p);
-
-	if (!hp->http)
-		hp->http = http_new(e);
-	return 0;
-}
-
-static int hp_submit(struct hprov *hp, const char *method, const char *url, const char *body,
-		     http_done_cb cb, struct call *c)
-{
-	const char *headers[] = { hp->auth, "Accept: application/json",
-				  body ? "Content-Type: application/json" : NULL, NULL };
-	struct http_request req = {
-		.method = method, .url = url, .headers = headers,
-		.body = body, .body_len = body ? strlen(body) : 0,
-		.connect_timeout_ms = hp->connect_timeout_ms, .timeout_ms = hp->timeout_ms,
-		.max_response = hp->max_response, .cafile = hp->cafile,
-	};
-
-	if (!hp->http)
-		return -ENOTCONN;
-	return http_submit(hp->http, &req, cb, c);
+	return netcall_attach(&to_hp(p)->nb, e);
 }
 
 static void inbox_done(void *ud, const struct http_response *r)
@@ -157,12 +100,12 @@ static void inbox_done(void *ud, const struct http_response *r)
 	else if (gwproto_inbox(r->body, r->body_len, &b, why, sizeof(why)) == 0)
 		b->more = b->n >= c->n_ids;   /* a full page: more may be waiting */
 	if (!b) {
-		log_warn("http provider: GET %s/inbox: %s", c->hp->url, why);
+		log_warn("http provider: GET %s/inbox: %s", c->hp->nb.url, why);
 		c->fetch_cb(c->ud, NULL, -EAGAIN, r->retry_after);
 	} else {
 		c->fetch_cb(c->ud, b, 0, 0);
 	}
-	call_free(c);
+	netcall_free(&c->nc);
 }
 
 static int hp_fetch(struct provider *p, const char *cursor, size_t max, provider_fetch_cb cb,
@@ -170,27 +113,27 @@ static int hp_fetch(struct provider *p, const char *cursor, size_t max, provider
 {
 	struct hprov *hp = to_hp(p);
 	struct call *c = call_new(hp, ud);
-	char *url, *esc = NULL;
+	char *path, *esc = NULL;
 	int r;
 
 	if (cursor) {
 		esc = curl_easy_escape(NULL, cursor, 0);
 		if (!esc) {
-			call_free(c);
+			netcall_free(&c->nc);
 			return -ENOMEM;
 		}
 	}
 	if (max > GWPROTO_LIMIT_MAX)
 		max = GWPROTO_LIMIT_MAX;
-	url = esc ? xasprintf("%s/inbox?after=%s&limit=%zu", hp->url, esc, max)
-		  : xasprintf("%s/inbox?limit=%zu", hp->url, max);
+	path = esc ? xasprintf("/inbox?after=%s&limit=%zu", esc, max)
+		   : xasprintf("/inbox?limit=%zu", max);
 	curl_free(esc);
 	c->n_ids = max;
 	c->fetch_cb = cb;
-	r = hp_submit(hp, "GET", url, NULL, inbox_done, c);
-	free(url);
+	r = netcall_submit(&hp->nb, "GET", path, NULL, inbox_done, c);
+	free(path);
 	if (r < 0)
-		call_free(c);
+		netcall_free(&c->nc);
 	return r;
 }
 
@@ -212,33 +155,24 @@ static void send_done(void *ud, const struct http_response *r)
 	}
 	res.retry_after = r->retry_after;
 	c->send_cb(c->ud, c->outbox_id, &res);
-	call_free(c);
+	netcall_free(&c->nc);
 }
 
 static int hp_send(struct provider *p, const struct provider_out *m, provider_send_cb cb, void *ud)
 {
 	struct hprov *hp = to_hp(p);
 	struct call *c = call_new(hp, ud);
-	char key[48], *url, *json;
+	char key[48];
 	json_t *j;
 	int r;
 
 	snprintf(key, sizeof(key), "gridline-%lld", (long long)m->id);
 	j = json_pack("{s:s, s:s, s:s}", "id", key, "to", m->to, "body", m->body);
-	json = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
-	if (!json) {
-		call_free(c);
-		return -EINVAL;
-	}
 	c->send_cb = cb;
 	c->outbox_id = m->id;
-	url = xasprintf("%s/send", hp->url);
-	r = hp_submit(hp, "POST", url, json, send_done, c);
-	free(url);
-	free(json);
+	r = netcall_post_json(&hp->nb, "/send", j, send_done, c);
 	if (r < 0)
-		call_free(c);
+		netcall_free(&c->nc);
 	return r;
 }
 
@@ -264,10 +198,10 @@ static void status_done(void *ud, const struct http_response *r)
 		}
 	}
 	if (*why)
-		log_warn("http provider: GET %s/status: %s", c->hp->url, why);
+		log_warn("http provider: GET %s/status: %s", c->hp->nb.url, why);
 	for (k = 0; k < c->n_ids; k++)
 		c->status_cb(c->ud, c->ids[k], &each[k]);
-	call_free(c);
+	netcall_free(&c->nc);
 }
 
 static int hp_status(struct provider *p, const struct provider_query *q, size_t n,
@@ -275,7 +209,7 @@ static int hp_status(struct provider *p, const struct provider_query *q, size_t 
 {
 	struct hprov *hp = to_hp(p);
 	struct call *c;
-	char *url, *ids;
+	char *path, *ids;
 	size_t len = 0;
 	int r;
 
@@ -290,12 +224,12 @@ static int hp_status(struct provider *p, const struct provider_query *q, size_t 
 	}
 	c->n_ids = n;
 	c->status_cb = cb;
-	url = xasprintf("%s/status?ids=%s", hp->url, ids);
-	r = hp_submit(hp, "GET", url, NULL, status_done, c);
-	free(url);
+	path = xasprintf("/status?ids=%s", ids);
+	r = netcall_submit(&hp->nb, "GET", path, NULL, status_done, c);
+	free(path);
 	free(ids);
 	if (r < 0)
-		call_free(c);
+		netcall_free(&c->nc);
 	return r;
 }
 

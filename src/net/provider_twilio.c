@@ -34,6 +34,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "netcall.h"
 #include "provider.h"
 #include "twilio.h"
 #include "util.h"
@@ -54,30 +55,20 @@ struct seen_ent {
 
 struct twprov {
 	struct provider base;
-	char *url;               /* base URL without a trailing '/' */
+	struct netcall_base nb;  /* HTTP Basic AccountSid:AuthToken; form bodies */
 	char *acct;              /* "/2010-04-01/Accounts/AC..." */
-	char *sid, *token, *number, *cafile;
-	long timeout_ms, connect_timeout_ms;
-	size_t max_response;
-	struct http *http;       /* from attach() */
+	char *number;
 	struct seen_ent *seen;   /* sorted by sid */
 	size_t n_seen;
 	uint64_t seq;
 	int64_t high_water[2];   /* per list: newest date_sent/start_time known */
-	struct op *ops;          /* requests in flight, freed by close() */
 	char *resume[2];         /* next_page_uri where a capped walk stopped */
 	uint64_t not_before;     /* monotonic usec: no poll before (Retry-After) */
 	bool failing;            /* the last poll failed (logged once) */
 };
 
-/* The head of every operation in flight, so that close() can free them. */
-struct op {
-	struct op *prev, *next;
-	void (*free)(struct op *o);
-};
-
 struct poll {                    /* one fetch in flight */
-	struct op op;
+	struct netcall op;
 	struct twprov *tp;
 	provider_fetch_cb cb;
 	void *ud;
@@ -91,7 +82,7 @@ struct poll {                    /* one fetch in flight */
 };
 
 struct sendop {                  /* one send in flight (lookups, then POST) */
-	struct op op;
+	struct netcall op;
 	struct twprov *tp;
 	provider_send_cb cb;
 	void *ud;
@@ -102,8 +93,7 @@ struct sendop {                  /* one send in flight (lookups, then POST) */
 };
 
 struct statop {
-	struct op op;
-	struct twprov *tp;
+	struct netcall op;
 	provider_status_cb cb;
 	void *ud;
 	int64_t outbox_id;
@@ -112,26 +102,6 @@ struct statop {
 static struct twprov *to_tp(struct provider *p)
 {
 	return (struct twprov *)p;
-}
-
-static void op_link(struct twprov *tp, struct op *o, void (*free_fn)(struct op *o))
-{
-	o->free = free_fn;
-	o->prev = NULL;
-	o->next = tp->ops;
-	if (tp->ops)
-		tp->ops->prev = o;
-	tp->ops = o;
-}
-
-static void op_unlink(struct twprov *tp, struct op *o)
-{
-	if (o->prev)
-		o->prev->next = o->next;
-	else
-		tp->ops = o->next;
-	if (o->next)
-		o->next->prev = o->prev;
 }
 
 /* ---- known SIDs: a sorted array, the oldest half dropped when full ---- */
@@ -188,7 +158,6 @@ static int tw_open(const struct provider_config *cfg, struct provider **ret, cha
 		   size_t errsize)
 {
 	struct twprov *tp;
-	size_t n;
 
 	if (!cfg->account_sid || !cfg->secret || !cfg->number) {
 		snprintf(err, errsize, "twilio provider needs account_sid, auth_token and number");
@@ -196,18 +165,12 @@ static int tw_open(const struct provider_config *cfg, struct provider **ret, cha
 	}
 	tp = xcalloc(1, sizeof(*tp));
 	tp->base.ops = &provider_twilio_ops;
-	tp->url = xstrdup(cfg->url ? cfg->url : "https://api.twilio.com");
-	n = strlen(tp->url);
-	while (n > 0 && tp->url[n - 1] == '/')
-		tp->url[--n] = '\0';
+	netcall_init(&tp->nb, cfg, "https://api.twilio.com");
+	tp->nb.user = xstrdup(cfg->account_sid);
+	tp->nb.password = xstrdup(cfg->secret);
+	tp->nb.content_type = "Content-Type: application/x-www-form-urlencoded";
 	tp->acct = xasprintf("/2010-04-01/Accounts/%s", cfg->account_sid);
-	tp->sid = xstrdup(cfg->account_sid);
-	tp->token = xstrdup(cfg->secret);
 	tp->number = xstrdup(cfg->number);
-	tp->cafile = xstrdup(cfg->cafile);
-	tp->timeout_ms = (long)(cfg->timeout * 1000);
-	tp->connect_timeout_ms = (long)(cfg->connect_timeout * 1000);
-	tp->max_response = cfg->max_response;
 	tp->seen = xcalloc(TW_SEEN_MAX, sizeof(*tp->seen));
 	*ret = &tp->base;
 	return 0;
@@ -219,20 +182,9 @@ static void tw_close(struct provider *p)
 
 	if (!tp)
 		return;
-	http_free(tp->http);    /* cancels requests in flight (no callbacks): free their state */
-	while (tp->ops) {
-		struct op *o = tp->ops;
-		op_unlink(tp, o);
-		o->free(o);
-	}
-	free(tp->url);
+	netcall_release(&tp->nb);
 	free(tp->acct);
-	free(tp->sid);
-	if (tp->token)          /* the secret: do not leave it in freed memory */
-		memset(tp->token, 0, strlen(tp->token));
-	free(tp->token);
 	free(tp->number);
-	free(tp->cafile);
 	free(tp->seen);
 	free(tp->resume[0]);
 	free(tp->resume[1]);
@@ -241,32 +193,7 @@ static void tw_close(struct provider *p)
 
 static int tw_attach(struct provider *p, sd_event *e, provider_wake_cb wake, void *ud)
 {
-	struct twprov *tp = to_tp(p);
-
-	if (!tp->http)
-		tp->http = http_new(e);
-	return 0;
-}
-
-/* Start a request to {base}{path} (path from "/", query included). */
-static int tw_submit(struct twprov *tp, const char *method, const char *path, const char *form,
-		     http_done_cb cb, void *ud)
-{
-	const char *headers[] = { "Accept: application/json",
-				  form ? "Content-Type: application/x-www-form-urlencoded" : NULL,
-				  NULL };
-	char *url = xasprintf("%s%s", tp->url, path);
-	struct http_request req = {
-		.method = method, .url = url, .headers = headers,
-		.body = form, .body_len = form ? strlen(form) : 0,
-		.username = tp->sid, .password = tp->token,
-		.connect_timeout_ms = tp->connect_timeout_ms, .timeout_ms = tp->timeout_ms,
-		.max_response = tp->max_response, .cafile = tp->cafile,
-	};
-	int r = tp->http ? http_submit(tp->http, &req, cb, ud) : -ENOTCONN;
-
-	free(url);
-	return r;
+	return netcall_attach(&to_tp(p)->nb, e);
 }
 
 static char *esc(const char *s)
@@ -297,7 +224,7 @@ static bool failed(const struct http_response *r, char *why, size_t whysize)
 
 /* ---- inbound ---- */
 
-static void poll_release(struct op *o)
+static void poll_release(struct netcall *o)
 {
 	struct poll *pl = (struct poll *)o;
 
@@ -309,12 +236,6 @@ static void poll_release(struct op *o)
 	}
 	free(pl->msgs);
 	free(pl);
-}
-
-static void poll_free(struct poll *pl)
-{
-	op_unlink(pl->tp, &pl->op);
-	poll_release(&pl->op);
 }
 
 static bool poll_has(const struct poll *pl, const char *sid)
@@ -353,7 +274,7 @@ static int poll_first(struct poll *pl)
 	free(tp->resume[pl->list]);
 	tp->resume[pl->list] = NULL;
 	pl->pages = 0;
-	r = tw_submit(tp, "GET", path, NULL, page_done, pl);
+	r = netcall_submit(&tp->nb, "GET", path, NULL, page_done, pl);
 	free(num);
 	free(path);
 	return r;
@@ -421,7 +342,7 @@ static void poll_finish(struct poll *pl)
 		log_notice("twilio: answering again");
 	pl->tp->failing = false;
 	pl->cb(pl->ud, b, 0, 0);
-	poll_free(pl);
+	netcall_free(&pl->op);
 }
 
 static void poll_fail(struct poll *pl, const struct http_response *r, const char *why)
@@ -434,7 +355,7 @@ static void poll_fail(struct poll *pl, const struct http_response *r, const char
 		pl->list == L_MSGS ? "messages" : "calls", why);
 	tp->failing = true;
 	pl->cb(pl->ud, NULL, -EAGAIN, r->retry_after);
-	poll_free(pl);
+	netcall_free(&pl->op);
 }
 
 static void page_done(void *ud, const struct http_response *r)
@@ -457,7 +378,7 @@ static void page_done(void *ud, const struct http_response *r)
 		done = true;
 	}
 	if (!done) {
-		rc = tw_submit(tp, "GET", pg.next_page_uri, NULL, page_done, pl);
+		rc = netcall_submit(&tp->nb, "GET", pg.next_page_uri, NULL, page_done, pl);
 	} else if (pl->list == L_MSGS) {
 		pl->list = L_CALLS;
 		rc = poll_first(pl);
@@ -484,9 +405,8 @@ static int tw_fetch(struct provider *p, const char *cursor, size_t max, provider
 		cb(ud, NULL, -EAGAIN, (double)(tp->not_before - now) / 1e6);
 		return 0;
 	}
-	pl = xcalloc(1, sizeof(*pl));
+	pl = netcall_new(&tp->nb, sizeof(*pl), poll_release);
 	pl->tp = tp;
-	op_link(tp, &pl->op, poll_release);
 	pl->cb = cb;
 	pl->ud = ud;
 	pl->max = max ? max : 1;
@@ -499,7 +419,7 @@ static int tw_fetch(struct provider *p, const char *cursor, size_t max, provider
 	pl->list = L_MSGS;
 	r = poll_first(pl);
 	if (r < 0)
-		poll_free(pl);
+		netcall_free(&pl->op);
 	return r;
 }
 
@@ -519,7 +439,7 @@ static int tw_ack(struct provider *p, struct provider_batch *b)
 
 /* ---- send ---- */
 
-static void send_release(struct op *o)
+static void send_release(struct netcall *o)
 {
 	struct sendop *so = (struct sendop *)o;
 
@@ -528,21 +448,10 @@ static void send_release(struct op *o)
 	free(so);
 }
 
-static void send_free(struct sendop *so)
-{
-	op_unlink(so->tp, &so->op);
-	send_release(&so->op);
-}
-
-static void stat_release(struct op *o)
-{
-	free(o);
-}
-
 static void send_answer(struct sendop *so, struct provider_result *res)
 {
 	so->cb(so->ud, so->id, res);
-	send_free(so);
+	netcall_free(&so->op);
 }
 
 static void send_transient(struct sendop *so, const struct http_response *r, const char *why)
@@ -586,7 +495,7 @@ static int send_post(struct sendop *so)
 	int r;
 
 	so->phase = 2;
-	r = tw_submit(tp, "POST", path, form, post_done, so);
+	r = netcall_submit(&tp->nb, "POST", path, form, post_done, so);
 	free(to);
 	free(from);
 	free(body);
@@ -616,7 +525,7 @@ static int send_lookup(struct sendop *so, const char *page)
 		free(to);
 		free(from);
 	}
-	r = tw_submit(tp, "GET", path, NULL, lookup_done, so);
+	r = netcall_submit(&tp->nb, "GET", path, NULL, lookup_done, so);
 	free(path);
 	return r;
 }
@@ -676,11 +585,10 @@ static int tw_send(struct provider *p, const struct provider_out *m, provider_se
 		   void *ud)
 {
 	struct twprov *tp = to_tp(p);
-	struct sendop *so = xcalloc(1, sizeof(*so));
+	struct sendop *so = netcall_new(&tp->nb, sizeof(*so), send_release);
 	int r;
 
 	so->tp = tp;
-	op_link(tp, &so->op, send_release);
 	so->cb = cb;
 	so->ud = ud;
 	so->id = m->id;
@@ -689,7 +597,7 @@ static int tw_send(struct provider *p, const struct provider_out *m, provider_se
 	so->body = xstrdup(m->body);
 	r = m->attempts > 0 ? send_lookup(so, NULL) : send_post(so);
 	if (r < 0)
-		send_free(so);
+		netcall_free(&so->op);
 	return r;
 }
 
@@ -698,6 +606,9 @@ static int tw_send(struct provider *p, const struct provider_out *m, provider_se
 static void status_done(void *ud, const struct http_response *r)
 {
 	struct statop *op = ud;
+	provider_status_cb cb = op->cb;
+	void *cb_ud = op->ud;
+	int64_t outbox_id = op->outbox_id;
 	struct provider_status st = { 0 };
 	char why[256];
 
@@ -708,9 +619,8 @@ static void status_done(void *ud, const struct http_response *r)
 	} else {
 		twilio_decode_status(r->body, r->body_len, &st);
 	}
-	op_unlink(op->tp, &op->op);
-	op->cb(op->ud, op->outbox_id, &st);
-	free(op);
+	netcall_free(&op->op);
+	cb(cb_ud, outbox_id, &st);
 }
 
 static int tw_status(struct provider *p, const struct provider_query *q, size_t n,
@@ -721,28 +631,22 @@ static int tw_status(struct provider *p, const struct provider_query *q, size_t 
 	if (n > TW_STATUS_MAX)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
-		struct statop *op = xcalloc(1, sizeof(*op));
+		struct statop *op = netcall_new(&tp->nb, sizeof(*op), NULL);
 		char *sid = esc(q[i].provider_id);
 		char *path = xasprintf("%s/Messages/%s.json", tp->acct, sid);
 		int r;
 
-		op->tp = tp;
 		op->cb = cb;
 		op->ud = ud;
 		op->outbox_id = q[i].outbox_id;
-		op_link(tp, &op->op, stat_release);
 		r = q[i].provider_id && *q[i].provider_id
-			    ? tw_submit(tp, "GET", path, NULL, status_done, op) : -ENOENT;
+			    ? netcall_submit(&tp->nb, "GET", path, NULL, status_done, op) : -ENOENT;
 		free(sid);
 		free(path);
 		if (r < 0) {        /* answer this one now: every query gets exactly one */
-			struct provider_status st = { .err = r };
-
-			snprintf(st.error, sizeof(st.error), "%s",
-				 r == -ENOENT ? "no Twilio SID for this text" : "cannot start a request");
-			op_unlink(tp, &op->op);
-			free(op);
-			cb(ud, q[i].outbox_id, &st);
+			netcall_free(&op->op);
+			netcall_status_now(cb, ud, q[i].outbox_id, r, r == -ENOENT
+					   ? "no Twilio SID for this text" : "cannot start a request");
 		}
 	}
 	return 0;

@@ -237,10 +237,13 @@ int store_outbox_add(struct store *s, const char *recipient, const char *body, i
 		     int64_t inbound_id, const char *kind, int segments, int64_t now,
 		     int64_t *ret_id);
 /*
- * Queued rows with next_attempt <= now, oldest first, at most limit.
- * Same contract as store_tickets_each().
+ * Queued rows with next_attempt <= now, oldest first, at most limit,
+ * leaving out rows already tried whose next_attempt is after tried_until
+ * (--once: a text tried in this run waits for the next one, and must not
+ * take the place of an untried one under the limit); INT64_MAX leaves
+ * nothing out. Same contract as store_tickets_each().
  */
-int store_outbox_due(struct store *s, int64_t now, size_t limit,
+int store_outbox_due(struct store *s, int64_t now, int64_t tried_until, size_t limit,
 		     int (*fn)(void *ud, const struct outbox_msg *m), void *ud);
 /* Earliest next_attempt among queued rows; -ENOENT when nothing is queued. */
 int store_outbox_next_due(struct store *s, int64_t *ret_at);

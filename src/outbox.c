@@ -346,9 +346,6 @@ static int collect_due(void *ud, const struct outbox_msg *m)
 
 	if (c->n == c->max || in_list(&c->o->inflight, m->id))
 		return 0;
-	/* --once: a text already tried in this run waits for the next run */
-	if (c->o->once_start && m->attempts > 0 && m->next_attempt > c->o->once_start)
-		return 0;
 	d = &c->msgs[c->n++];
 	*d = *m;
 	d->body = xstrdup(m->body);
@@ -365,7 +362,9 @@ static int outbox_round(struct outbox *o, int64_t now, size_t budget)
 
 	c.msgs = xcalloc(c.max, sizeof(struct outbox_msg));
 	/* ask for more than we take: rows in flight are skipped */
-	r = store_outbox_due(o->store, now, c.max + o->inflight.n, collect_due, &c);
+	/* --once: a text already tried in this run waits for the next run */
+	r = store_outbox_due(o->store, now, o->once_start ? o->once_start : INT64_MAX,
+			     c.max + o->inflight.n, collect_due, &c);
 	for (size_t i = 0; r == 0 && i < c.n; i++) {
 		struct outbox_msg *m = &c.msgs[i];
 		struct outcome *oc = list_push(&o->inflight);

@@ -1104,7 +1104,7 @@ static int outbox_collect(sqlite3_stmt *st, struct outbox_msg **ret, size_t *ret
 
 static const char sql_outbox_due[] =
 	"SELECT " OUTBOX_COLS " FROM outbox WHERE status = 'queued' AND next_attempt <= ?1"
-	" ORDER BY next_attempt, id LIMIT ?2";
+	" AND (attempts = 0 OR next_attempt <= ?3) ORDER BY next_attempt, id LIMIT ?2";
 /*
  * Run st (?1 now, ?2 limit) and call fn for each row. The rows are
  * collected first: callers mark them, which moves them in the index.
@@ -1128,10 +1128,14 @@ static int outbox_due_rows(sqlite3_stmt *st, int64_t now, size_t limit,
 	return r;
 }
 
-int store_outbox_due(struct store *s, int64_t now, size_t limit,
+int store_outbox_due(struct store *s, int64_t now, int64_t tried_until, size_t limit,
 		     int (*fn)(void *ud, const struct outbox_msg *m), void *ud)
 {
-	return outbox_due_rows(stmt(s, Q_OUTBOX_DUE), now, limit, fn, ud);
+	sqlite3_stmt *st = stmt(s, Q_OUTBOX_DUE);
+
+	if (st && bind_int(st, 3, tried_until))
+		return fail(st);
+	return outbox_due_rows(st, now, limit, fn, ud);
 }
 
 static const char sql_outbox_next_due[] =

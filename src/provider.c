@@ -31,7 +31,7 @@
 extern const struct provider_module gridline_net_module __attribute__((weak));
 
 static const struct provider_module *net_module;
-static char net_error[PATH_MAX + 256];   /* why it could not be loaded; sticky */
+static char net_error[PATH_MAX + 256];   /* why the last attempt to load it failed */
 
 /* dlopen path and check its export; 0 or -1 with net_error set. */
 static int module_open(const char *path)
@@ -77,7 +77,8 @@ static const struct provider_module *module_get(void)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 32];
 
-	if (net_module || net_error[0])
+	/* a failure is not remembered: a module installed later is found at reload */
+	if (net_module)
 		return net_module;
 	if (&gridline_net_module) {
 		net_module = &gridline_net_module;

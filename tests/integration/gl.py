@@ -164,7 +164,7 @@ def grid_block(grids=None):
 class Daemon:
     """A gridlined running as a service, with its own NOTIFY_SOCKET."""
 
-    def __init__(self, site, env=None, args=()):
+    def __init__(self, site, env=None, args=(), exe=None):
         site.n_daemons += 1
         n = site.n_daemons
         self.site = site
@@ -183,7 +183,7 @@ class Daemon:
         if env:
             e.update(env)
         self.logf = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([GRIDLINED, "-c", site.conf, *args], env=e,
+        self.proc = subprocess.Popen([exe or GRIDLINED, "-c", site.conf, *args], env=e,
                                      stdin=subprocess.DEVNULL, stdout=self.logf,
                                      stderr=subprocess.STDOUT, cwd=site.dir)
         self.pid = self.proc.pid
@@ -350,8 +350,9 @@ class Site:
                                  f"{p.stderr.decode('utf-8', 'replace')[-3000:]}")
         return p
 
-    def start(self, env=None, args=()):
-        d = Daemon(self, env, args)
+    def start(self, env=None, args=(), exe=None):
+        """gridlined as a service; exe: another copy of the binary."""
+        d = Daemon(self, env, args, exe)
         self.daemons.append(d)
         return d
 

@@ -7,6 +7,7 @@ configuration is refused with a clear file:line error, never a crash.
 """
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 
@@ -76,6 +77,26 @@ class Module(gl.SiteCase):
                             "--check-config"], env=gl.clean_env(), capture_output=True, timeout=30)
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertIn(b"/usr/lib/gridline/gridline-net.so", p.stderr)
+
+    def test_a_module_installed_later_is_found_at_reload(self):
+        alone = tempfile.mkdtemp(prefix="gl-nomod-")
+        self.addCleanup(shutil.rmtree, alone)
+        exe = os.path.join(alone, "gridlined")
+        shutil.copy2(gl.GRIDLINED, exe)
+        site = gl.Site(poll_interval=30.0)
+        self.addCleanup(site.close)
+        d = site.start(exe=exe)
+        d.wait_ready()
+        site.provider = network_provider()
+        site.write_config(site.config_text())
+        d.send(signal.SIGHUP)
+        gl.wait_for(lambda: b"network module" in d.log(), what="the refused reload")
+        d.check_alive("a reload without the module")
+        shutil.copy2(os.path.join(gl.BUILD, "gridline-net.so"), alone)
+        d.send(signal.SIGHUP)
+        gl.wait_for(lambda: b"configuration reloaded" in d.log(), what="the second reload")
+        with open(f"/proc/{d.proc.pid}/maps") as f:
+            self.assertIn(os.path.join(alone, "gridline-net.so"), f.read())
 
     def test_the_spool_needs_no_module(self):
         alone = tempfile.mkdtemp(prefix="gl-nomod-")

@@ -222,12 +222,6 @@ const struct grid *config_grid(const struct config *c, const char *id);
 const struct category *config_category(const struct config *c, const char *id);
 /* First worker with that role, NULL if none. */
 const struct worker *config_worker_by_role(const struct config *c, enum worker_role role);
-/*
- * The grid whose address pattern occurs in text, the longest pattern
- * winning; *ret_pattern (may be NULL) gets the matched pattern.
- */
-const struct grid *config_grid_by_address(const struct config *c, const char *text,
-					  const char **ret_pattern);
 /* The grid's leader: its `leader`, else the first worker with role leader. */
 const struct worker *config_grid_leader(const struct config *c, const struct grid *g);
 

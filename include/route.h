@@ -32,6 +32,14 @@ struct route {
 void route_ticket(const struct config *c, const struct category *cat, const char *reg_grid,
 		  const char *reg_address, const char *text, struct route *ret);
 
+/*
+ * The grid whose address pattern occurs in text (normalised here, ASCII
+ * case ignored), the longest pattern winning; *ret_pattern (may be NULL)
+ * gets the matched pattern. NULL text or no match: NULL.
+ */
+const struct grid *route_grid_by_address(const struct config *c, const char *text,
+					 const char **ret_pattern);
+
 const char *route_source_name(enum route_source s);
 
 #endif

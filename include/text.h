@@ -52,6 +52,14 @@ size_t text_original_offset(const char *utf8, size_t norm_off);
  */
 char *text_escape(const char *utf8, char *out, size_t size);
 
+/*
+ * The one UTF-8 decoder: the code point at s (NUL-terminated; not at its
+ * end) in *ret_cp and where the next one starts. An ill-formed sequence
+ * (stray, overlong, surrogate, truncated) reads as U+FFFD and is skipped
+ * as its maximal ill-formed subpart, as text_utf8_fix() replaces it.
+ */
+const char *text_utf8_next(const char *s, uint32_t *ret_cp);
+
 /* Number of Unicode code points in valid UTF-8. */
 size_t text_utf8_len(const char *utf8);
 

@@ -1,6 +1,8 @@
 /*
  * util.h — small helpers shared by every module: allocation that dies on
- * out-of-memory, bounded string copies, the clock seam.
+ * out-of-memory, bounded string copies, reading a whole file, the clock
+ * seam. The bottom layer: util.c calls no other gridline module (out of
+ * memory is written to stderr and aborts, without the log module).
  *
  * The clock: all business time (ticket timestamps, outbox next-attempt,
  * deadlines) is wall-clock seconds since the epoch from util_now(), read
@@ -31,6 +33,22 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * truncated prefix, cut on a UTF-8 character boundary).
  */
 int str_copy(char *dst, size_t size, const char *src);
+
+/*
+ * Read what is left of fd, up to max bytes, into a new NUL-terminated
+ * heap buffer. Returns 0 with the whole content in *ret_buf and *ret_len; 1
+ * when fd held more than max bytes (the buffer holds the first max); or
+ * -errno on a read error (nothing returned). A short read is retried, so
+ * a pipe is read to its end.
+ */
+int util_read_fd(int fd, size_t max, char **ret_buf, size_t *ret_len);
+
+/*
+ * Read the whole file at path (a pipe too; a directory is -EISDIR) with
+ * util_read_fd(). Returns 0, -EFBIG when it holds more than max bytes, or
+ * -errno from open or read (nothing returned on failure).
+ */
+int util_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 
 /* Wall-clock seconds since the epoch (CLOCK_REALTIME; faketime moves it). */
 int64_t util_now(void);

@@ -497,37 +497,19 @@ int calendar_parse(const char *text, size_t len, const char *name,
 	return 0;
 }
 
-/* Read at most CALENDAR_MAX_BYTES + 1 bytes of f into a new buffer. */
-static int read_all(FILE *f, char **ret_buf, size_t *ret_len)
-{
-	char *buf = xmalloc(CALENDAR_MAX_BYTES + 1);
-	size_t n = fread(buf, 1, CALENDAR_MAX_BYTES + 1, f);
-
-	if (ferror(f)) {
-		free(buf);
-		return -EIO;
-	}
-	*ret_buf = buf;
-	*ret_len = n;
-	return 0;
-}
-
 int calendar_load(const char *path, struct calendar **ret, char *err,
 		  size_t errsize)
 {
-	FILE *f = fopen(path, "re");
 	size_t len;
 	char *buf;
 	int r;
 
-	if (!f) {
-		r = -errno;
+	r = util_read_file(path, CALENDAR_MAX_BYTES, &buf, &len);
+	if (r == -EFBIG) {
 		if (err && errsize)
-			snprintf(err, errsize, "%s: %s", path, strerror(-r));
-		return r;
+			snprintf(err, errsize, "%s: larger than %d bytes", path, CALENDAR_MAX_BYTES);
+		return -E2BIG;
 	}
-	r = read_all(f, &buf, &len);
-	fclose(f);
 	if (r < 0) {
 		if (err && errsize)
 			snprintf(err, errsize, "%s: %s", path, strerror(-r));

@@ -36,6 +36,7 @@
 #include "provider.h"
 #include "sms.h"
 #include "text.h"
+#include "tmplvar.h"
 #include "util.h"
 
 /* ---- defaults ---------------------------------------------------------- */
@@ -196,23 +197,6 @@ static const char *const default_templates[_TMPL_MAX] = {
 	[TMPL_FLOOD] = "【热线告警】过去一小时已发出{count}条短信，超过{reason}条的告警线，请检查。",
 	[TMPL_DAILY] = "【网格日报】{grid}昨日新收{count}件；现{list}。",
 	[TMPL_CLOSED_WORKER] = "工单{ticket}（{category}）已由值班员关闭，无需再处理。{note}",
-};
-
-/* Variables every template may use. */
-static const char *const template_vars[] = {
-	"ticket", "category", "text", "address", "grid", "worker", "worker_phone",
-	"phone", "status", "note", "reason", "list", "keywords", "due", "what", "count", NULL,
-};
-
-/* Typical values, to warn about configured templates that do not fit. */
-static const struct sms_var typical_vars[] = {
-	{ "ticket", "1024" }, { "category", "报修" },
-	{ "text", "厨房下水管堵了，水漫到客厅里，请尽快来修" },
-	{ "address", "解放南路281号院" }, { "grid", "第一网格" }, { "worker", "李娜" },
-	{ "worker_phone", "+8613900000001" }, { "phone", "+8613800000001" },
-	{ "status", "处理中" }, { "note", "已疏通下水管" }, { "reason", "只能处理自己的工单" },
-	{ "list", "1024 处理中；1031 已派单" }, { "keywords", "报修/跑腿/办事" },
-	{ "due", "11月27日10:30" }, { "what", "接单" }, { "count", "1000" },
 };
 
 static const char *const role_names[] = {
@@ -1157,25 +1141,6 @@ static size_t strip_newline(const char *s, size_t n)
 	return n;
 }
 
-/* Read all of fd, up to size bytes, into buf; the length, or -errno. */
-static ssize_t read_all(int fd, char *buf, size_t size)
-{
-	size_t n = 0;
-
-	while (n < size) {
-		ssize_t r = read(fd, buf + n, size - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	return (ssize_t)n;
-}
-
 /*
  * Read the secret file at path: a regular file of one line (one trailing
  * newline dropped). Returns 0, the secret (heap) in *ret and the file's
@@ -1184,16 +1149,15 @@ static ssize_t read_all(int fd, char *buf, size_t size)
  */
 static int secret_read(const char *path, char **ret, mode_t *ret_mode, char *why, size_t size)
 {
-	char buf[SECRET_MAX + 3];   /* the secret, CR LF, one byte to notice more */
 	const char *bad;
 	struct stat st;
-	ssize_t n;
-	int fd;
+	size_t n;
+	char *buf;
+	int fd, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);  /* a FIFO must not block */
 	if (fd < 0) {
-		int r = -errno;
-
+		r = -errno;
 		snprintf(why, size, "cannot be read: %s", strerror(-r));
 		return r;
 	}
@@ -1202,20 +1166,21 @@ static int secret_read(const char *path, char **ret, mode_t *ret_mode, char *why
 		snprintf(why, size, "is not a regular file");
 		return -EINVAL;
 	}
-	n = read_all(fd, buf, sizeof(buf));
+	/* the secret, CR LF, one byte more to notice a longer one */
+	r = util_read_fd(fd, SECRET_MAX + 3, &buf, &n);
 	close(fd);
-	if (n < 0) {
-		explicit_bzero(buf, sizeof(buf));
-		snprintf(why, size, "cannot be read: %s", strerror((int)-n));
-		return (int)n;
+	if (r < 0) {
+		snprintf(why, size, "cannot be read: %s", strerror(-r));
+		return r;
 	}
-	n = (ssize_t)strip_newline(buf, (size_t)n);
-	bad = secret_problem(buf, (size_t)n);
+	n = strip_newline(buf, n);
+	bad = secret_problem(buf, n);
 	if (!bad) {
-		*ret = xstrndup(buf, (size_t)n);
+		*ret = xstrndup(buf, n);
 		*ret_mode = st.st_mode;
 	}
-	explicit_bzero(buf, sizeof(buf));
+	explicit_bzero(buf, n);
+	free(buf);
 	if (bad)
 		snprintf(why, size, "%s", bad);
 	return bad ? -EINVAL : 0;
@@ -1816,8 +1781,10 @@ static void check_template_fit(struct loader *l, const config_setting_t *s, enum
 	struct sms_count n;
 	char *out;
 
-	if (sms_render(l->c->templates[t], typical_vars, ELEMENTSOF(typical_vars), max, "text",
-		       &out) < 0)
+	struct sms_var typical[_V_MAX];
+
+	tmpl_vars_fill(typical, tmpl_var_typical);
+	if (sms_render(l->c->templates[t], typical, _V_MAX, max, "text", &out) < 0)
 		return;
 	sms_count(out, &n);
 	if (n.segments > max)
@@ -1842,7 +1809,7 @@ static void load_template(struct loader *l, const config_setting_t *s)
 		return;
 	}
 	text = config_setting_get_string(s);
-	if (sms_template_check(text, template_vars, why, sizeof(why)) < 0) {
+	if (sms_template_check(text, tmpl_var_names, why, sizeof(why)) < 0) {
 		err(l, s, "templates: '%s': %s", name, why);
 		return;
 	}
@@ -2158,57 +2125,6 @@ const struct worker *config_worker_by_role(const struct config *c, enum worker_r
 		if (c->workers[i].role == role)
 			return &c->workers[i];
 	return NULL;
-}
-
-static char ascii_upper(char ch)
-{
-	return ch >= 'a' && ch <= 'z' ? (char)(ch - 'a' + 'A') : ch;
-}
-
-/* Does needle occur in hay, ASCII case ignored? */
-static bool contains(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (; *hay; hay++) {
-		size_t i = 0;
-
-		while (i < n && hay[i] && ascii_upper(hay[i]) == ascii_upper(needle[i]))
-			i++;
-		if (i == n)
-			return true;
-	}
-	return false;
-}
-
-const struct grid *config_grid_by_address(const struct config *c, const char *text,
-					  const char **ret_pattern)
-{
-	const struct grid *best = NULL;
-	const char *pattern = NULL;
-	size_t best_len = 0;
-	char *norm;
-
-	if (!text)
-		return NULL;
-	norm = text_normalize(text);
-	for (size_t i = 0; i < c->n_grids; i++) {
-		const struct grid *g = &c->grids[i];
-
-		for (size_t j = 0; j < g->n_addresses; j++) {
-			size_t len = strlen(g->addresses[j]);
-
-			if (len > best_len && contains(norm, g->addresses[j])) {
-				best = g;
-				pattern = g->addresses[j];
-				best_len = len;
-			}
-		}
-	}
-	free(norm);
-	if (best && ret_pattern)
-		*ret_pattern = pattern;
-	return best;
 }
 
 const struct worker *config_grid_leader(const struct config *c, const struct grid *g)

@@ -42,6 +42,7 @@
 #include "csv.h"
 #include "intake.h"
 #include "log.h"
+#include "route.h"
 #include "stats.h"
 #include "store.h"
 #include "text.h"
@@ -93,30 +94,6 @@ static bool cp_wide(uint32_t cp)
 	return false;
 }
 
-/* Decode one UTF-8 character at s (not at its end); returns its length. */
-static size_t utf8_next(const char *s, uint32_t *ret_cp)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = 1;
-	uint32_t cp = p[0];
-
-	if (p[0] >= 0xF0)
-		n = 4, cp = p[0] & 0x07;
-	else if (p[0] >= 0xE0)
-		n = 3, cp = p[0] & 0x0F;
-	else if (p[0] >= 0xC0)
-		n = 2, cp = p[0] & 0x1F;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80) {
-			*ret_cp = 0xFFFD;
-			return i;
-		}
-		cp = cp << 6 | (p[i] & 0x3F);
-	}
-	*ret_cp = n == 1 && p[0] >= 0x80 ? 0xFFFD : cp;
-	return n;
-}
-
 static int cp_width(uint32_t cp)
 {
 	int w = wcwidth((wchar_t)cp);
@@ -132,7 +109,7 @@ static size_t str_width(const char *s)
 	uint32_t cp;
 
 	while (*s) {
-		s += utf8_next(s, &cp);
+		s = text_utf8_next(s, &cp);
 		w += (size_t)cp_width(cp);
 	}
 	return w;
@@ -149,13 +126,13 @@ static char *fit_width(const char *s, size_t max)
 	if (max == 0 || str_width(s) <= max)
 		return xstrdup(s);
 	while (*p) {
-		size_t n = utf8_next(p, &cp);
+		const char *next = text_utf8_next(p, &cp);
 		size_t cw = (size_t)cp_width(cp);
 
 		if (w + cw > max - 1)
 			break;
 		w += cw;
-		p += n;
+		p = next;
 	}
 	len = (size_t)(p - s);
 	out = xmalloc(len + sizeof("…"));
@@ -1215,55 +1192,6 @@ static int cmd_residents(struct ctl *c, int argc, char **argv)
 	return list_end(&lc);
 }
 
-/* Read a whole file of at most max bytes into a new NUL-terminated buffer. */
-static int read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
-{
-	size_t len = 0, cap = 64 * 1024;
-	char *buf;
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
-		return -EISDIR;
-	}
-	buf = xmalloc(cap + 1);
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			if (cap > max)
-				break;
-			cap *= 2;
-			buf = xrealloc(buf, cap + 1);
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = -errno;
-
-			close(fd);
-			free(buf);
-			return e;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (len > max) {
-		free(buf);
-		return -EFBIG;
-	}
-	buf[len] = '\0';
-	*ret_buf = buf;
-	*ret_len = len;
-	return 0;
-}
-
 /* Trim ASCII white space at both ends, in place. */
 static char *trim(char *s)
 {
@@ -1357,7 +1285,7 @@ static bool import_validate(struct import *im, struct csv_row *row, struct resid
 	if (*grid && !config_grid(im->cfg, grid))
 		return import_reject(im, row->line, "unknown grid", grid);
 	if (!*grid) {
-		const struct grid *g = config_grid_by_address(im->cfg, address, NULL);
+		const struct grid *g = route_grid_by_address(im->cfg, address, NULL);
 
 		if (!g)
 			import_say(im, row->line, "warning: no grid's address pattern matches, "
@@ -1454,7 +1382,7 @@ static int import_open(const char *file, char **ret_buf, size_t *ret_len,
 {
 	struct csv_row head = { 0 };
 	char err[128] = "";
-	int r = read_file(file, IMPORT_MAX_BYTES, ret_buf, ret_len);
+	int r = util_read_file(file, IMPORT_MAX_BYTES, ret_buf, ret_len);
 
 	if (r == -EFBIG)
 		fprintf(stderr, PROG ": %s: larger than %u MiB\n", file, IMPORT_MAX_BYTES >> 20);

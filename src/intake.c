@@ -23,6 +23,7 @@
 #include "sms.h"
 #include "text.h"
 #include "ticket.h"
+#include "tmplvar.h"
 #include "util.h"
 
 struct intake {
@@ -50,14 +51,7 @@ struct msg_ctx {
 	int64_t ticket;                  /* the ticket new_ticket() created, 0 before */
 };
 
-/* Template variables; unset ones render as "". */
-enum var { V_TICKET, V_CATEGORY, V_TEXT, V_ADDRESS, V_GRID, V_WORKER, V_WORKER_PHONE, V_PHONE,
-	   V_STATUS, V_NOTE, V_REASON, V_LIST, V_KEYWORDS, V_DUE, V_WHAT, V_COUNT, _V_MAX };
-static const char *const var_names[_V_MAX] = {
-	"ticket", "category", "text", "address", "grid", "worker", "worker_phone", "phone",
-	"status", "note", "reason", "list", "keywords", "due", "what", "count",
-};
-
+/* Template variables (tmplvar.h); unset ones render as "". */
 struct vars {
 	const char *v[_V_MAX];
 	char ticket[24];
@@ -151,8 +145,7 @@ static int add_text(struct msg_ctx *mc, const char *tmpl, const char *kind, bool
 	char *text = without_controls(v->v[V_TEXT]), *body;
 	int r;
 
-	for (int i = 0; i < _V_MAX; i++)
-		sv[i] = (struct sms_var){ var_names[i], v->v[i] ? v->v[i] : "" };
+	tmpl_vars_fill(sv, v->v);
 	if (text)
 		sv[V_TEXT].value = text;
 	r = sms_render(tmpl, sv, _V_MAX,
@@ -749,8 +742,7 @@ static int tell_done(struct msg_ctx *mc, struct ticket *t, struct vars *v)
 		return r;
 	if (!ask)
 		return queue(mc, TMPL_DONE, t->phone, t->id, v);
-	for (int i = 0; i < _V_MAX; i++)
-		sv[i] = (struct sms_var){ var_names[i], v->v[i] ? v->v[i] : "" };
+	tmpl_vars_fill(sv, v->v);
 	r = sms_render(c->templates[TMPL_DONE], sv, _V_MAX, SIZE_MAX, NULL, &done);
 	if (r < 0)
 		return r;

@@ -405,7 +405,7 @@ static int spool_read(struct spool *sp, const char *name, const struct timespec 
 	size_t len = 0;
 	struct stat st;
 	bool big;
-	int fd;
+	int fd, r;
 
 	fd = openat(sp->in_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
@@ -417,25 +417,13 @@ static int spool_read(struct spool *sp, const char *name, const struct timespec 
 		*ret_why = "not a regular file";
 		return -EINVAL;
 	}
-	big = st.st_size > SPOOL_MAX_FILE;
-	buf = xmalloc(SPOOL_MAX_FILE + 1);
-	while (len < SPOOL_MAX_FILE) {
-		ssize_t n = read(fd, buf + len, SPOOL_MAX_FILE - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = -errno;
-			*ret_why = strerror(errno);
-			free(buf);
-			close(fd);
-			return e;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	r = util_read_fd(fd, SPOOL_MAX_FILE, &buf, &len);
 	close(fd);
-	buf[len] = '\0';
+	if (r < 0) {
+		*ret_why = strerror(-r);
+		return r;
+	}
+	big = r == 1;
 
 	memset(m, 0, sizeof(*m));
 	spool_parse(buf, len, m);

@@ -3,10 +3,13 @@
  * then the operators' queue; within a grid, the category's rule, falling
  * back to the grid worker, then the operators' queue. Pure.
  */
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "route.h"
+#include "text.h"
 
 const char *route_source_name(enum route_source s)
 {
@@ -16,6 +19,57 @@ const char *route_source_name(enum route_source s)
 	case ROUTE_NONE: return "none";
 	}
 	return "?";
+}
+
+static char ascii_upper(char ch)
+{
+	return ch >= 'a' && ch <= 'z' ? (char)(ch - 'a' + 'A') : ch;
+}
+
+/* Does needle occur in hay, ASCII case ignored? */
+static bool contains(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay; hay++) {
+		size_t i = 0;
+
+		while (i < n && hay[i] && ascii_upper(hay[i]) == ascii_upper(needle[i]))
+			i++;
+		if (i == n)
+			return true;
+	}
+	return false;
+}
+
+const struct grid *route_grid_by_address(const struct config *c, const char *text,
+					 const char **ret_pattern)
+{
+	const struct grid *best = NULL;
+	const char *pattern = NULL;
+	size_t best_len = 0;
+	char *norm;
+
+	if (!text)
+		return NULL;
+	norm = text_normalize(text);
+	for (size_t i = 0; i < c->n_grids; i++) {
+		const struct grid *g = &c->grids[i];
+
+		for (size_t j = 0; j < g->n_addresses; j++) {
+			size_t len = strlen(g->addresses[j]);
+
+			if (len > best_len && contains(norm, g->addresses[j])) {
+				best = g;
+				pattern = g->addresses[j];
+				best_len = len;
+			}
+		}
+	}
+	free(norm);
+	if (best && ret_pattern)
+		*ret_pattern = pattern;
+	return best;
 }
 
 /* The grid: register grid, the register address's grid, the text's address. */
@@ -30,12 +84,12 @@ static void route_grid(const struct config *c, const char *reg_grid, const char 
 		return;
 	}
 	if (reg_address && *reg_address &&
-	    (r->grid = config_grid_by_address(c, reg_address, &pattern))) {
+	    (r->grid = route_grid_by_address(c, reg_address, &pattern))) {
 		r->source = ROUTE_REGISTER;
 		r->address = reg_address;
 		return;
 	}
-	if (text && (r->grid = config_grid_by_address(c, text, &pattern))) {
+	if (text && (r->grid = route_grid_by_address(c, text, &pattern))) {
 		r->source = ROUTE_ADDRESS;
 		r->address = pattern;
 		return;

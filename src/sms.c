@@ -26,29 +26,6 @@
 
 /* ---- counting ---------------------------------------------------------- */
 
-/* Next code point of valid UTF-8 s (a stray byte reads as U+FFFD). */
-static const char *next_cp(const char *s, uint32_t *ret_cp)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	int n = u[0] < 0x80 ? 0 : u[0] >= 0xF0 ? 3 : u[0] >= 0xE0 ? 2 : u[0] >= 0xC0 ? 1 : -1;
-	uint32_t cp;
-
-	if (n < 0) {
-		*ret_cp = 0xFFFD;
-		return s + 1;
-	}
-	cp = n == 0 ? u[0] : u[0] & (0x3F >> n);
-	for (int i = 1; i <= n; i++) {
-		if ((u[i] & 0xC0) != 0x80) {
-			*ret_cp = 0xFFFD;
-			return s + i;
-		}
-		cp = cp << 6 | (u[i] & 0x3F);
-	}
-	*ret_cp = cp;
-	return s + n + 1;
-}
-
 /*
  * Septets for cp in GSM 03.38: 1 in the default alphabet, 2 in the
  * extension table (ESC + code), 0 when it cannot be sent as GSM-7.
@@ -94,7 +71,7 @@ static size_t pack_segments(const char *s, enum sms_encoding enc, size_t per)
 	while (*s) {
 		size_t u;
 
-		s = next_cp(s, &cp);
+		s = text_utf8_next(s, &cp);
 		u = units_of(cp, enc);
 		if (used + u > per) {
 			segs++;
@@ -114,7 +91,7 @@ void sms_count(const char *utf8, struct sms_count *ret)
 	for (const char *s = utf8; *s;) {
 		size_t g;
 
-		s = next_cp(s, &cp);
+		s = text_utf8_next(s, &cp);
 		g = gsm_septets(cp);
 		gsm = gsm && g > 0;
 		septets += g;
@@ -278,7 +255,7 @@ static char *render_cut(const char *tmpl, const struct sms_var *vars, size_t n_v
 	uint32_t cp;
 
 	for (size_t i = 0; i < k && *end; i++)
-		end = next_cp(end, &cp);
+		end = text_utf8_next(end, &cp);
 	value = xasprintf("%.*s%s", (int)(end - cut->value), cut->value, ELLIPSIS);
 	if (render(tmpl, vars, n_vars, cut, value, &out) == 0 && !fits(out, max_segments)) {
 		free(out);

@@ -89,8 +89,7 @@ static size_t utf8_encode(uint32_t cp, char *out)
 	return 4;
 }
 
-/* Next code point of a NUL-terminated string; bad bytes read as U+FFFD. */
-static const char *utf8_next(const char *s, uint32_t *ret_cp)
+const char *text_utf8_next(const char *s, uint32_t *ret_cp)
 {
 	int k = utf8_decode((const unsigned char *)s, (size_t)-1, ret_cp);
 
@@ -157,7 +156,7 @@ char *text_normalize(const char *utf8)
 	uint32_t cp;
 
 	for (const char *p = utf8; *p;) {
-		p = utf8_next(p, &cp);
+		p = text_utf8_next(p, &cp);
 		if (is_space(cp)) {
 			space = o > 0;
 			continue;
@@ -182,7 +181,7 @@ size_t text_original_offset(const char *utf8, size_t norm_off)
 	for (const char *p = utf8; *p;) {
 		const char *start = p;
 
-		p = utf8_next(p, &cp);
+		p = text_utf8_next(p, &cp);
 		if (is_space(cp)) {
 			space = o > 0;
 			continue;

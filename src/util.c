@@ -1,5 +1,6 @@
 /*
- * util.c — allocation that dies on out-of-memory, bounded copies, clocks.
+ * util.c — allocation that dies on out-of-memory, bounded copies, whole
+ * files, clocks. The bottom layer: it calls no other gridline module.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -7,18 +8,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "log.h"
 #include "util.h"
+
+/*
+ * Out of memory: nothing sensible is left to do. Said on stderr (the
+ * journal under systemd) without allocating, then abort.
+ */
+static _Noreturn void out_of_memory(void)
+{
+	static const char msg[] = "gridline: out of memory\n";
+
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	abort();
+}
 
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		fatal("out of memory");
+		out_of_memory();
 	return p;
 }
 
@@ -27,7 +42,7 @@ void *xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (!p)
-		fatal("out of memory");
+		out_of_memory();
 	return p;
 }
 
@@ -36,7 +51,7 @@ void *xrealloc(void *p, size_t n)
 	void *q = realloc(p, n ? n : 1);
 
 	if (!q)
-		fatal("out of memory");
+		out_of_memory();
 	return q;
 }
 
@@ -48,7 +63,7 @@ char *xstrdup(const char *s)
 		return NULL;
 	d = strdup(s);
 	if (!d)
-		fatal("out of memory");
+		out_of_memory();
 	return d;
 }
 
@@ -57,7 +72,7 @@ char *xstrndup(const char *s, size_t n)
 	char *d = strndup(s, n);
 
 	if (!d)
-		fatal("out of memory");
+		out_of_memory();
 	return d;
 }
 
@@ -71,7 +86,7 @@ char *xasprintf(const char *fmt, ...)
 	r = vasprintf(&s, fmt, ap);
 	va_end(ap);
 	if (r < 0)
-		fatal("out of memory");
+		out_of_memory();
 	return s;
 }
 
@@ -92,6 +107,68 @@ int str_copy(char *dst, size_t size, const char *src)
 	memcpy(dst, src, n);
 	dst[n] = '\0';
 	return -ENAMETOOLONG;
+}
+
+int util_read_fd(int fd, size_t max, char **ret_buf, size_t *ret_len)
+{
+	size_t len = 0, cap = max < 4096 ? max + 1 : 4096;
+	char *buf = xmalloc(cap + 1);
+
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			if (cap > max)
+				break;
+			cap = cap > (max + 1) / 2 ? max + 1 : cap * 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = -errno;
+
+			explicit_bzero(buf, len);
+			free(buf);
+			return r;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max) {
+		len = max;
+		buf[len] = '\0';
+		*ret_buf = buf;
+		*ret_len = len;
+		return 1;
+	}
+	buf[len] = '\0';
+	*ret_buf = buf;
+	*ret_len = len;
+	return 0;
+}
+
+int util_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		return -EISDIR;
+	}
+	r = util_read_fd(fd, max, ret_buf, ret_len);
+	close(fd);
+	if (r == 1) {
+		free(*ret_buf);
+		return -EFBIG;
+	}
+	return r;
 }
 
 int64_t util_now(void)

@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "route.h"
 #include "sms.h"
 #include "text.h"
 #include "util.h"
@@ -937,7 +938,7 @@ static void test_address_longest(void **state)
 	assert_int_equal(l.r, 0);
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		const char *pattern = "unset";
-		const struct grid *g = config_grid_by_address(l.c, cases[i].text, &pattern);
+		const struct grid *g = route_grid_by_address(l.c, cases[i].text, &pattern);
 
 		print_message("address %s\n", cases[i].text);
 		if (!cases[i].grid) {
@@ -948,9 +949,9 @@ static void test_address_longest(void **state)
 		assert_non_null(g);
 		assert_string_equal(g->id, cases[i].grid);
 		assert_string_equal(pattern, cases[i].pattern);
-		assert_ptr_equal(config_grid_by_address(l.c, cases[i].text, NULL), g);
+		assert_ptr_equal(route_grid_by_address(l.c, cases[i].text, NULL), g);
 	}
-	assert_null(config_grid_by_address(l.c, NULL, NULL));
+	assert_null(route_grid_by_address(l.c, NULL, NULL));
 	loaded_release(&l);
 }
 
@@ -1680,9 +1681,9 @@ static void test_seed_conf(void **state)
 	assert_non_null(config_worker_by_role(c, ROLE_VENDOR));
 	assert_non_null(config_worker_by_role(c, ROLE_OPERATOR));
 	assert_non_null(config_worker_by_role(c, ROLE_SPECIALIST));
-	assert_string_equal(config_grid_by_address(c, "寇庄西路6号院3单元", NULL)->id, "g2");
-	assert_string_equal(config_grid_by_address(c, "菜园小区7号楼", NULL)->id, "g3");
-	assert_string_equal(config_grid_by_address(c, "解放南路281号院", NULL)->id, "g1");
+	assert_string_equal(route_grid_by_address(c, "寇庄西路6号院3单元", NULL)->id, "g2");
+	assert_string_equal(route_grid_by_address(c, "菜园小区7号楼", NULL)->id, "g3");
+	assert_string_equal(route_grid_by_address(c, "解放南路281号院", NULL)->id, "g1");
 	assert_string_equal(c->database, "demo/gridline.db");
 	assert_string_equal(c->provider.inbox, "demo/spool/in");
 	assert_string_equal(c->provider.outbox, "demo/spool/out");

@@ -85,6 +85,29 @@ int store_rollback_to(struct store *s)
 	return r < 0 ? r : store_release(s);
 }
 
+/*
+ * Step st until row(st, ctx) returns non-zero or the rows run out, then
+ * finish st. Returns row's non-zero value, 0 after the last row, -EIO on
+ * an SQLite error.
+ */
+int store_rows(sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx)
+{
+	int rc, r = 0;
+
+	for (;;) {
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW)
+			break;
+		r = row(st, ctx);
+		if (r != 0)
+			break;
+	}
+	finish(st);
+	if (r != 0)
+		return r;
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
 const char *store_errmsg(struct store *s)
 {
 	return s ? sqlite3_errmsg(s->db) : "no database";

@@ -93,6 +93,18 @@ int store_inbound_count(struct store *s, int64_t *ret)
 
 /* ---- residents ---- */
 
+/* Run the upsert q: ?1 the key, ?2 an integer value, ?3 now. */
+static int upsert_int(struct store *s, enum query q, const char *key, int64_t v, int64_t now)
+{
+	sqlite3_stmt *st = stmt(s, q);
+
+	if (!st)
+		return -EROFS;
+	if (bind_text(st, 1, key) || bind_int(st, 2, v) || bind_int(st, 3, now))
+		return fail(st);
+	return run(st);
+}
+
 static const char sql_resident_get[] =
 	"SELECT phone, name, address, grid, opted_out FROM residents WHERE phone = ?1";
 int store_resident_get(struct store *s, const char *phone, struct resident *ret)
@@ -142,13 +154,25 @@ static const char sql_resident_opt_out[] =
 	" updated_at = excluded.updated_at";
 int store_resident_set_opt_out(struct store *s, const char *phone, bool opted_out, int64_t now)
 {
-	sqlite3_stmt *st = stmt(s, Q_RESIDENT_OPT_OUT);
+	return upsert_int(s, Q_RESIDENT_OPT_OUT, phone, opted_out, now);
+}
 
-	if (!st)
-		return -EROFS;
-	if (bind_text(st, 1, phone) || bind_int(st, 2, opted_out) || bind_int(st, 3, now))
-		return fail(st);
-	return run(st);
+struct residents_cb {
+	int (*fn)(void *ud, const struct resident *r);
+	void *ud;
+};
+
+static int resident_row(sqlite3_stmt *st, void *ctx)
+{
+	struct residents_cb *cb = ctx;
+	struct resident res = { 0 };
+
+	col_str(st, 0, res.phone, sizeof(res.phone));
+	col_str(st, 1, res.name, sizeof(res.name));
+	col_str(st, 2, res.address, sizeof(res.address));
+	col_str(st, 3, res.grid, sizeof(res.grid));
+	res.opted_out = sqlite3_column_int(st, 4) != 0;
+	return cb->fn(cb->ud, &res);
 }
 
 static const char sql_residents_all[] =
@@ -156,29 +180,11 @@ static const char sql_residents_all[] =
 int store_residents_each(struct store *s, int (*fn)(void *ud, const struct resident *r), void *ud)
 {
 	sqlite3_stmt *st = stmt(s, Q_RESIDENTS_ALL);
-	struct resident res;
-	int rc, r = 0;
+	struct residents_cb cb = { .fn = fn, .ud = ud };
 
 	if (sqlite3_stmt_busy(st))
 		return -EBUSY;
-	for (;;) {
-		rc = sqlite3_step(st);
-		if (rc != SQLITE_ROW)
-			break;
-		res = (struct resident){ 0 };
-		col_str(st, 0, res.phone, sizeof(res.phone));
-		col_str(st, 1, res.name, sizeof(res.name));
-		col_str(st, 2, res.address, sizeof(res.address));
-		col_str(st, 3, res.grid, sizeof(res.grid));
-		res.opted_out = sqlite3_column_int(st, 4) != 0;
-		r = fn(ud, &res);
-		if (r != 0)
-			break;
-	}
-	finish(st);
-	if (r != 0)
-		return r;
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return store_rows(st, resident_row, &cb);
 }
 
 /* ---- provider cursor, worker state ---- */
@@ -225,13 +231,7 @@ static const char sql_worker_last_set[] =
 	" updated_at = excluded.updated_at";
 int store_worker_last_set(struct store *s, const char *worker, int64_t ticket, int64_t now)
 {
-	sqlite3_stmt *st = stmt(s, Q_WORKER_LAST_SET);
-
-	if (!st)
-		return -EROFS;
-	if (bind_text(st, 1, worker) || bind_int(st, 2, ticket) || bind_int(st, 3, now))
-		return fail(st);
-	return run(st);
+	return upsert_int(s, Q_WORKER_LAST_SET, worker, ticket, now);
 }
 
 static const char sql_worker_last_get[] = "SELECT ticket FROM worker_last WHERE worker = ?1";

@@ -118,6 +118,9 @@ int store_schema_migrate(sqlite3 *db, char **ret_err);
 
 /* ---- shared by the query files ---- */
 
+/* Step st, calling row(st, ctx) per row; see store.c. */
+int store_rows(sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx);
+
 /* The outbox status stored as name, or -EINVAL (store_outbox.c). */
 int outbox_status_from_name(const char *name);
 

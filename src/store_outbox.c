@@ -281,6 +281,24 @@ int store_outbox_mark_failed(struct store *s, int64_t id, const char *error, int
 	return run_one(s, st);
 }
 
+struct outbox_cb {
+	int (*fn)(void *ud, const struct outbox_msg *m);
+	void *ud;
+};
+
+static int outbox_row(sqlite3_stmt *st, void *ctx)
+{
+	struct outbox_cb *cb = ctx;
+	struct outbox_msg m;
+	int r = outbox_from_row(st, &m);
+
+	if (r == 0) {
+		r = cb->fn(cb->ud, &m);
+		outbox_msg_release(&m);
+	}
+	return r;
+}
+
 static const char sql_outbox_all[] = "SELECT " OUTBOX_COLS " FROM outbox ORDER BY id DESC";
 static const char sql_outbox_pending[] =
 	"SELECT " OUTBOX_COLS " FROM outbox WHERE status IN ('queued', 'failed') ORDER BY id DESC";
@@ -288,27 +306,11 @@ int store_outbox_each(struct store *s, bool all,
 		      int (*fn)(void *ud, const struct outbox_msg *m), void *ud)
 {
 	sqlite3_stmt *st = stmt(s, all ? Q_OUTBOX_ALL : Q_OUTBOX_PENDING);
-	struct outbox_msg m;
-	int rc, r = 0;
+	struct outbox_cb cb = { .fn = fn, .ud = ud };
 
 	if (sqlite3_stmt_busy(st))
 		return -EBUSY;
-	for (;;) {
-		rc = sqlite3_step(st);
-		if (rc != SQLITE_ROW)
-			break;
-		r = outbox_from_row(st, &m);
-		if (r == 0) {
-			r = fn(ud, &m);
-			outbox_msg_release(&m);
-		}
-		if (r != 0)
-			break;
-	}
-	finish(st);
-	if (r != 0)
-		return r;
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return store_rows(st, outbox_row, &cb);
 }
 
 #define CAPPED "(status = 'failed' AND error LIKE 'not sent: over limits.per_%')"

@@ -51,25 +51,6 @@ static void ticket_stats_from_row(sqlite3_stmt *st, struct store_ticket_stats *t
 		*v[i] = sqlite3_column_int64(st, (int)i + 1);
 }
 
-/* Step a grouped statement, calling row(st) per row; finishes st. */
-static int stats_run(sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx)
-{
-	int rc, r = 0;
-
-	for (;;) {
-		rc = sqlite3_step(st);
-		if (rc != SQLITE_ROW)
-			break;
-		r = row(st, ctx);
-		if (r != 0)
-			break;
-	}
-	finish(st);
-	if (r != 0)
-		return r;
-	return rc == SQLITE_DONE ? 0 : -EIO;
-}
-
 struct stats_cb {
 	int (*tickets)(void *ud, const char *key, const struct store_ticket_stats *st);
 	int (*span)(void *ud, const char *key, int64_t seconds);
@@ -97,7 +78,7 @@ int store_stats_tickets(struct store *s, const struct store_period *p, enum stor
 		return -EBUSY;
 	if (bind_period(st, p, g) || bind_int(st, 4, p->now) || bind_int(st, 5, p->owned_within))
 		return fail(st);
-	return stats_run(st, tickets_stats_row, &cb);
+	return store_rows(st, tickets_stats_row, &cb);
 }
 
 static const char sql_stats_accept_spans[] =
@@ -127,7 +108,7 @@ int store_stats_spans(struct store *s, const struct store_period *p, enum store_
 		return -EBUSY;
 	if (bind_period(st, p, g))
 		return fail(st);
-	return stats_run(st, span_row, &cb);
+	return store_rows(st, span_row, &cb);
 }
 
 /* Texts about no ticket have no category or grid: only the whole (?3 = 0) counts them. */
@@ -162,7 +143,7 @@ int store_stats_texts(struct store *s, const struct store_period *p, enum store_
 		return -EBUSY;
 	if (bind_period(st, p, g))
 		return fail(st);
-	return stats_run(st, texts_row, &cb);
+	return store_rows(st, texts_row, &cb);
 }
 
 const struct store_query store_stats_queries[] = {

@@ -337,28 +337,30 @@ static int bind_filter(sqlite3_stmt *st, const struct ticket_filter *f)
 	return 0;
 }
 
+struct tickets_cb {
+	int (*fn)(void *ud, const struct ticket *t);
+	void *ud;
+};
+
+static int ticket_row(sqlite3_stmt *st, void *ctx)
+{
+	struct tickets_cb *cb = ctx;
+	struct ticket t;
+	int r = ticket_from_row(st, &t);
+
+	if (r == 0) {
+		r = cb->fn(cb->ud, &t);
+		ticket_release(&t);
+	}
+	return r;
+}
+
 /* Step st, calling fn per ticket; finishes st. */
 static int tickets_run(sqlite3_stmt *st, int (*fn)(void *ud, const struct ticket *t), void *ud)
 {
-	struct ticket t;
-	int rc, r = 0;
+	struct tickets_cb cb = { .fn = fn, .ud = ud };
 
-	for (;;) {
-		rc = sqlite3_step(st);
-		if (rc != SQLITE_ROW)
-			break;
-		r = ticket_from_row(st, &t);
-		if (r == 0) {
-			r = fn(ud, &t);
-			ticket_release(&t);
-		}
-		if (r != 0)
-			break;
-	}
-	finish(st);
-	if (r != 0)
-		return r;
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return store_rows(st, ticket_row, &cb);
 }
 
 int store_tickets_each(struct store *s, const struct ticket_filter *f,
@@ -438,6 +440,23 @@ static void event_from_row(sqlite3_stmt *st, struct ticket_event *e)
 	e->inbound_id = sqlite3_column_int64(st, 8);
 }
 
+struct events_cb {
+	int (*fn)(void *ud, const struct ticket_event *e);
+	void *ud;
+};
+
+static int event_row(sqlite3_stmt *st, void *ctx)
+{
+	struct events_cb *cb = ctx;
+	struct ticket_event e;
+	int r;
+
+	event_from_row(st, &e);
+	r = cb->fn(cb->ud, &e);
+	free(e.detail);
+	return r;
+}
+
 static const char sql_events[] =
 	"SELECT id, ticket, at, actor, event, from_status, to_status, detail, inbound_id"
 	" FROM ticket_events WHERE ticket = ?1 ORDER BY id";
@@ -445,27 +464,13 @@ int store_events_each(struct store *s, int64_t ticket,
 		      int (*fn)(void *ud, const struct ticket_event *e), void *ud)
 {
 	sqlite3_stmt *st = stmt(s, Q_EVENTS);
-	struct ticket_event e;
-	int rc, r = 0;
+	struct events_cb cb = { .fn = fn, .ud = ud };
 
 	if (sqlite3_stmt_busy(st))
 		return -EBUSY;
 	if (bind_int(st, 1, ticket))
 		return fail(st);
-	for (;;) {
-		rc = sqlite3_step(st);
-		if (rc != SQLITE_ROW)
-			break;
-		event_from_row(st, &e);
-		r = fn(ud, &e);
-		free(e.detail);
-		if (r != 0)
-			break;
-	}
-	finish(st);
-	if (r != 0)
-		return r;
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return store_rows(st, event_row, &cb);
 }
 
 const struct store_query store_ticket_queries[] = {

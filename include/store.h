@@ -13,6 +13,13 @@
  * copies owned by the struct (release with the matching *_release()).
  * All functions return 0 or a negative errno-style code (-EIO for an
  * SQLite error, whose message is in store_errmsg()) and do not log.
+ *
+ * One module over several files that share src/store_int.h, one file per
+ * section below: store.c (open, transactions), store_schema.c (schema,
+ * migrations), store_inbound.c (inbound messages, residents, provider
+ * cursor, worker state), store_ticket.c (tickets, history),
+ * store_outbox.c (outbox) and store_stats.c (statistics; but
+ * store_tickets_created(), which reads whole tickets, is in store_ticket.c).
  */
 #ifndef GRIDLINE_STORE_H
 #define GRIDLINE_STORE_H

@@ -1,7 +1,9 @@
 /*
  * store_stats.c — the statistics of gridlinectl stats and export:
  * read-only aggregates over a period's tickets and texts, grouped as a
- * whole, by category or by grid.
+ * whole, by category or by grid. (store_tickets_created(), the period's
+ * whole tickets for export, is in store_ticket.c with the other readers
+ * of whole tickets.)
  */
 #include <string.h>
 

@@ -47,14 +47,30 @@ struct daemon {
 	uint64_t fetch_after; /* monotonic usec before which the provider asked not to be polled */
 	int result;
 	uint64_t processed; /* messages handled since start */
+	uint64_t status_at;   /* monotonic usec of the last STATUS= */
+	bool status_stale;    /* something happened since */
 };
 
+#define STATUS_EVERY 1000000   /* usec: STATUS= at most once a second */
+
+/*
+ * STATUS= for systemctl status. Its counts read indexes as long as the
+ * open tickets and the queue, so a burst refreshes them at most once a
+ * second; the retry timer brings the last refresh (daemon_arm_retry).
+ */
 static void daemon_status(struct daemon *d)
 {
 	int64_t open = 0, queued = 0;
+	uint64_t now = util_mono_usec();
 
 	if (d->once)
 		return;
+	if (d->status_at && now < d->status_at + STATUS_EVERY) {
+		d->status_stale = true;
+		return;
+	}
+	d->status_at = now;
+	d->status_stale = false;
 	store_ticket_count_open(d->store, &open);
 	store_outbox_count_queued(d->store, &queued);
 	sd_notifyf(false, "STATUS=%lld open tickets, %lld texts queued, %llu messages handled",
@@ -90,6 +106,8 @@ static void daemon_arm_retry(struct daemon *d)
 		earliest(&when, mono, now, at);
 	if (paced && paced < when)
 		when = paced;
+	if (d->status_stale && d->status_at + STATUS_EVERY < when)
+		when = d->status_at + STATUS_EVERY;
 	if (when == UINT64_MAX) {
 		sd_event_source_set_enabled(d->retry, SD_EVENT_OFF);
 		return;
@@ -134,8 +152,8 @@ static void daemon_flush(struct daemon *d)
 	daemon_tick(d);
 	outbox_flush(d->outbox, util_now());
 	outbox_check(d->outbox, util_now());
-	daemon_arm_retry(d);
 	daemon_status(d);
+	daemon_arm_retry(d);
 	daemon_maybe_exit(d);
 }
 

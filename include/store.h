@@ -30,7 +30,7 @@
 
 #include "ticket.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_ID_MAX 64          /* config ids and phone numbers fit */
 
 struct store;
@@ -47,6 +47,15 @@ void store_close(struct store *s); /* finalizes every statement; NULL fine */
 const char *store_errmsg(struct store *s);
 /* user_version of the open database. */
 int store_schema_version(struct store *s);
+/*
+ * Check every statement's query plan for reads of a whole table (a SCAN,
+ * or a SEARCH through no index), calling fn with the SQL and the plan's
+ * line for each. The statements of gridlinectl's listings and statistics
+ * are marked as allowed to and left out unless all. The number found
+ * (0: the daemon's work never reads all of a table), or <0.
+ */
+typedef void (*store_plan_fn)(void *ud, const char *sql, const char *detail);
+int store_plan_check(struct store *s, bool all, store_plan_fn fn, void *ud);
 
 int store_begin(struct store *s);      /* BEGIN IMMEDIATE */
 int store_commit(struct store *s);

@@ -36,13 +36,13 @@
 
 /* The fixed statements of transactions and the per-message savepoint. */
 static const struct store_query tx_queries[] = {
-	{ Q_BEGIN, "BEGIN IMMEDIATE", true },
-	{ Q_COMMIT, "COMMIT", true },
-	{ Q_ROLLBACK, "ROLLBACK", true },
-	{ Q_SAVEPOINT, "SAVEPOINT msg", true },
-	{ Q_RELEASE, "RELEASE msg", true },
-	{ Q_ROLLBACK_TO, "ROLLBACK TO msg", true },
-	{ 0, NULL, false },
+	{ Q_BEGIN, "BEGIN IMMEDIATE", true, false },
+	{ Q_COMMIT, "COMMIT", true, false },
+	{ Q_ROLLBACK, "ROLLBACK", true, false },
+	{ Q_SAVEPOINT, "SAVEPOINT msg", true, false },
+	{ Q_RELEASE, "RELEASE msg", true, false },
+	{ Q_ROLLBACK_TO, "ROLLBACK TO msg", true, false },
+	{ 0, NULL, false, false },
 };
 
 /* Run one of the fixed statements above. */
@@ -175,6 +175,53 @@ static int prepare_all(struct store *s)
 			return -EIO;
 	}
 	return 0;
+}
+
+/* A plan line that reads a whole table: a SCAN (through an index or not), or a SEARCH using none. */
+static bool reads_whole_table(const char *detail)
+{
+	if (strncmp(detail, "SCAN ", 5) == 0)
+		return strcmp(detail, "SCAN CONSTANT ROW") != 0;
+	return strncmp(detail, "SEARCH ", 7) == 0 && !strstr(detail, " USING ");
+}
+
+/* fn for each line of q's plan that reads a whole table; how many, or <0. */
+static int plan_scans(sqlite3 *db, const char *sql, store_plan_fn fn, void *ud)
+{
+	char *eqp = xasprintf("EXPLAIN QUERY PLAN %s", sql);
+	sqlite3_stmt *st = NULL;
+	int n = 0, rc = sqlite3_prepare_v2(db, eqp, -1, &st, NULL);
+
+	free(eqp);
+	if (rc != SQLITE_OK)
+		return -EIO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *detail = (const char *)sqlite3_column_text(st, 3);
+
+		if (detail && reads_whole_table(detail)) {
+			fn(ud, sql, detail);
+			n++;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? n : -EIO;
+}
+
+int store_plan_check(struct store *s, bool all, store_plan_fn fn, void *ud)
+{
+	const struct store_query *queries[_Q_MAX];
+	int n = 0, r;
+
+	queries_by_id(queries);
+	for (int i = 0; i < _Q_MAX; i++) {
+		if (queries[i]->scans && !all)
+			continue;
+		r = plan_scans(s->db, queries[i]->sql, fn, ud);
+		if (r < 0)
+			return r;
+		n += r;
+	}
+	return n;
 }
 
 /* Open, configure, check/migrate the schema and prepare; s->db set even on failure. */

@@ -90,8 +90,10 @@ struct store {
 };
 
 /*
- * One entry of a query table: the statement id, its SQL and whether it
- * writes (not prepared on a readonly store). Each store_*.c file that owns
+ * One entry of a query table: the statement id, its SQL, whether it
+ * writes (not prepared on a readonly store) and whether it may read a
+ * whole table (gridlinectl's listings and statistics: never the daemon's
+ * per-text or per-poll work; store_plan_check). Each store_*.c file that owns
  * statements defines one table, ended by an entry whose sql is NULL;
  * store.c prepares them all at open.
  */
@@ -99,6 +101,7 @@ struct store_query {
 	enum query id;
 	const char *sql;
 	bool write;
+	bool scans;
 };
 
 extern const struct store_query store_schema_queries[];   /* store_schema.c */

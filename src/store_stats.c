@@ -149,9 +149,9 @@ int store_stats_texts(struct store *s, const struct store_period *p, enum store_
 }
 
 const struct store_query store_stats_queries[] = {
-	{ Q_STATS_TICKETS, sql_stats_tickets, false },
-	{ Q_STATS_ACCEPT_SPANS, sql_stats_accept_spans, false },
-	{ Q_STATS_DONE_SPANS, sql_stats_done_spans, false },
-	{ Q_STATS_TEXTS, sql_stats_texts, false },
-	{ 0, NULL, false },
+	{ Q_STATS_TICKETS, sql_stats_tickets, false, false },
+	{ Q_STATS_ACCEPT_SPANS, sql_stats_accept_spans, false, false },
+	{ Q_STATS_DONE_SPANS, sql_stats_done_spans, false, false },
+	{ Q_STATS_TEXTS, sql_stats_texts, false, false },
+	{ 0, NULL, false, false },
 };

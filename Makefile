@@ -59,7 +59,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     = $(BUILD)/.deps-ok
 
-.PHONY: all deps check unit integration demo asan valgrind bench clean install FORCE
+.PHONY: all deps check unit integration demo asan valgrind bench bench-scale clean install FORCE
 all: $(BUILD)/gridlined $(BUILD)/gridlinectl $(NET_MOD)
 
 # Install what pkg-config cannot find (as root), or say exactly how.
@@ -146,6 +146,9 @@ demo: all
 
 bench: all
 	@BUILD=$(BUILD) sh bench/run.sh
+
+bench-scale: all
+	@BUILD=$(BUILD) python3 bench/scale.py
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MODULEDIR) $(DESTDIR)/etc/gridline \
